@@ -1,0 +1,265 @@
+import Decimal from "decimal.js";
+import type { Operand } from "../../shared/api.js";
+import { LIMITS } from "../../shared/limits.js";
+import { describeArity, OPERATION_ARITY, type Operation } from "../../shared/operations.js";
+
+/**
+ * The pure calculation engine. No I/O, no clock: the same input always gives the same output.
+ *
+ * Exactness: operands have at most 38 significant digits and exponents in [-130, 125], so
+ * every sum, difference and product of them fits the working precision below exactly. Division,
+ * sqrt, non-integer powers and the statistics round once, to the requested number of
+ * significant digits, with ROUND_HALF_EVEN.
+ */
+
+/** Wide enough that sums of squares of any valid operand list stay exact. */
+const WORKING_PRECISION = 1100;
+/** Guard digits for the steps that round twice (power, stddev). */
+const GUARD_DIGITS = 20;
+
+const Working = Decimal.clone({
+  precision: WORKING_PRECISION,
+  rounding: Decimal.ROUND_HALF_EVEN,
+  modulo: Decimal.ROUND_DOWN,
+  // Plain notation for every value a 38-digit result can show exactly (2^100 prints all its
+  // digits); exponent notation like JavaScript's below 1e-7.
+  toExpPos: LIMITS.maxSignificantDigits,
+  toExpNeg: -7,
+});
+
+const byPrecision = new Map<number, typeof Decimal>();
+/** A Decimal constructor that rounds to `precision` significant digits, half to even. */
+function decimalWithPrecision(precision: number): typeof Decimal {
+  let ctor = byPrecision.get(precision);
+  if (ctor === undefined) {
+    ctor = Decimal.clone({ precision, rounding: Decimal.ROUND_HALF_EVEN });
+    byPrecision.set(precision, ctor);
+  }
+  return ctor;
+}
+
+export type EngineFailureSlug =
+  | "validation-failed"
+  | "operand-out-of-range"
+  | "division-by-zero"
+  | "undefined-result"
+  | "exponent-too-large"
+  | "result-out-of-range";
+
+export interface EngineFailure {
+  slug: EngineFailureSlug;
+  detail: string;
+  /** JSON Pointer of the offending field in the request body. */
+  pointer: string;
+}
+
+export interface EngineInput {
+  operation: Operation;
+  operands: readonly Operand[];
+  /** Significant digits of the result, 1–38; 38 when absent. */
+  precision?: number | undefined;
+}
+
+export interface EngineSuccess {
+  ok: true;
+  result: string;
+  /** The operands as canonical decimal strings. */
+  operands: string[];
+}
+
+export type EngineOutcome = EngineSuccess | { ok: false; failure: EngineFailure };
+
+class CalculationFailure extends Error {
+  constructor(readonly failure: EngineFailure) {
+    super(failure.detail);
+  }
+}
+
+function fail(slug: EngineFailureSlug, pointer: string, detail: string): never {
+  throw new CalculationFailure({ slug, pointer, detail });
+}
+
+function fitsDynamoNumber(value: Decimal): boolean {
+  return value.isZero() || (value.e >= LIMITS.minExponent && value.e <= LIMITS.maxExponent);
+}
+
+function parseOperand(raw: Operand, index: number): Decimal {
+  const pointer = `/operands/${index}`;
+  let value: Decimal;
+  try {
+    value = new Working(raw);
+  } catch {
+    return fail("validation-failed", pointer, `operands[${index}] is not a decimal number.`);
+  }
+  if (!value.isFinite()) {
+    return fail("validation-failed", pointer, `operands[${index}] must be finite.`);
+  }
+  if (value.isZero()) return new Working(0);
+  const digits = value.sd();
+  if (digits > LIMITS.maxSignificantDigits) {
+    fail(
+      "operand-out-of-range",
+      pointer,
+      `operands[${index}] has ${digits} significant digits; at most ${LIMITS.maxSignificantDigits} fit a DynamoDB Number.`,
+    );
+  }
+  if (!fitsDynamoNumber(value)) {
+    fail(
+      "operand-out-of-range",
+      pointer,
+      `operands[${index}] is out of range: non-zero magnitudes must lie between 1e${LIMITS.minExponent} and 1e${LIMITS.maxExponent + 1}.`,
+    );
+  }
+  return value;
+}
+
+function checkArity(operation: Operation, count: number): void {
+  const { min, max } = OPERATION_ARITY[operation];
+  if (count < min || (max !== undefined && count > max)) {
+    fail(
+      "validation-failed",
+      "/operands",
+      `${operation} takes ${describeArity(operation)}, but ${count} ${count === 1 ? "was" : "were"} given.`,
+    );
+  }
+}
+
+function sum(values: readonly Decimal[]): Decimal {
+  return values.reduce((acc, v) => acc.plus(v), new Working(0));
+}
+
+function product(values: readonly Decimal[]): Decimal {
+  return values.reduce((acc, v) => acc.times(v), new Working(1));
+}
+
+function requireNonZeroDivisors(divisors: readonly Decimal[], firstIndex: number): void {
+  const zeroAt = divisors.findIndex((d) => d.isZero());
+  if (zeroAt !== -1) {
+    const index = firstIndex + zeroAt;
+    fail("division-by-zero", `/operands/${index}`, `operands[${index}] is zero: cannot divide by zero.`);
+  }
+}
+
+function power(base: Decimal, exponent: Decimal, precision: number): Decimal {
+  if (exponent.abs().gt(LIMITS.maxPowerExponent)) {
+    fail(
+      "exponent-too-large",
+      "/operands/1",
+      `The exponent's magnitude must be at most ${LIMITS.maxPowerExponent}; larger powers cannot fit the result range.`,
+    );
+  }
+  if (base.isZero()) {
+    if (exponent.isNegative()) {
+      fail("division-by-zero", "/operands/0", "Zero raised to a negative power divides by zero.");
+    }
+    return new Working(exponent.isZero() ? 1 : 0);
+  }
+  if (base.isNegative() && !exponent.isInteger()) {
+    fail("undefined-result", "/operands/1", "A negative base raised to a non-integer exponent has no real result.");
+  }
+  // Reject results that cannot fit before computing them, so no power costs more than the check.
+  // Valid operands lie within a double's range, so a double estimate is enough here.
+  const log10Magnitude = exponent.toNumber() * Math.log10(base.abs().toNumber());
+  if (log10Magnitude > LIMITS.maxExponent + 2 || log10Magnitude < LIMITS.minExponent - 2) {
+    fail(
+      "result-out-of-range",
+      "/operands",
+      `The result would be about 1e${Math.round(log10Magnitude)}, outside the range a DynamoDB Number can hold.`,
+    );
+  }
+  const Guarded = decimalWithPrecision(precision + GUARD_DIGITS);
+  return new Working(new Guarded(base).pow(exponent));
+}
+
+function standardDeviation(values: readonly Decimal[], sample: boolean, precision: number): Decimal {
+  const n = values.length;
+  // n·Σx² − (Σx)² is exact in the working precision, so the only rounding is the final sqrt.
+  const numerator = sum(values.map((v) => v.times(v)))
+    .times(n)
+    .minus(sum(values).pow(2));
+  const denominator = sample ? n * (n - 1) : n * n;
+  const Guarded = decimalWithPrecision(precision + GUARD_DIGITS);
+  return new Working(new Guarded(numerator).div(denominator).sqrt());
+}
+
+function median(values: readonly Decimal[]): Decimal {
+  const sorted = [...values].sort((a, b) => a.comparedTo(b));
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] as Decimal;
+  if (sorted.length % 2 === 1) return upper;
+  return (sorted[middle - 1] as Decimal).plus(upper).div(2);
+}
+
+function compute(operation: Operation, values: Decimal[], precision: number): Decimal {
+  const Result = decimalWithPrecision(precision);
+  const [first, second] = values as [Decimal, Decimal, ...Decimal[]];
+  switch (operation) {
+    case "add":
+      return sum(values);
+    case "subtract":
+      return values.slice(1).reduce((acc, v) => acc.minus(v), first);
+    case "multiply":
+      return product(values);
+    case "divide": {
+      // a / b / c = a / (b·c): the divisor product is exact, so the result rounds once.
+      requireNonZeroDivisors(values.slice(1), 1);
+      return new Working(new Result(first).div(product(values.slice(1))));
+    }
+    case "power":
+      return power(first, second, precision);
+    case "modulo":
+      requireNonZeroDivisors([second], 1);
+      return first.mod(second);
+    case "sqrt":
+      if (first.isNegative()) {
+        fail("undefined-result", "/operands/0", "The square root of a negative number is not a real number.");
+      }
+      return new Working(new Result(first).sqrt());
+    case "abs":
+      return first.abs();
+    case "min":
+      return Working.min(...values);
+    case "max":
+      return Working.max(...values);
+    case "mean":
+      return new Working(new Result(sum(values)).div(values.length));
+    case "median":
+      return median(values);
+    case "stddev":
+      return standardDeviation(values, false, precision);
+    case "stddev_sample":
+      return standardDeviation(values, true, precision);
+  }
+}
+
+/** Calculates `operation` over `operands`. Never throws for any input the schema lets through. */
+export function calculate(input: EngineInput): EngineOutcome {
+  const precision = input.precision ?? LIMITS.maxSignificantDigits;
+  try {
+    checkArity(input.operation, input.operands.length);
+    const values = input.operands.map(parseOperand);
+    const exact = compute(input.operation, values, precision);
+    const rounded = exact.toSignificantDigits(precision, Decimal.ROUND_HALF_EVEN);
+    if (!fitsDynamoNumber(rounded)) {
+      const direction = rounded.e > LIMITS.maxExponent ? "too large" : "too close to zero";
+      fail(
+        "result-out-of-range",
+        "/operands",
+        `The result is ${direction}: non-zero magnitudes must lie between 1e${LIMITS.minExponent} and 1e${LIMITS.maxExponent + 1} to fit a DynamoDB Number.`,
+      );
+    }
+    return {
+      ok: true,
+      result: (rounded.isZero() ? new Working(0) : rounded).toString(),
+      operands: values.map((v) => v.toString()),
+    };
+  } catch (error) {
+    if (error instanceof CalculationFailure) return { ok: false, failure: error.failure };
+    throw error;
+  }
+}
+
+/** The canonical text of a stored number (DynamoDB hands Numbers back in its own notation). */
+export function canonicalDecimal(text: string): string {
+  return new Working(text).toString();
+}

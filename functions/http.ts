@@ -1,0 +1,150 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { LIMITS } from "../shared/limits.js";
+import { type ErrorDetail, PROBLEM_TYPES, type ProblemSlug, problemTypeUri } from "../shared/problem.js";
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+};
+
+/** A problem before the serving region and duration are stamped on it. */
+export interface ProblemInit {
+  slug: ProblemSlug;
+  detail: string;
+  errors?: ErrorDetail[];
+  headers?: Record<string, string>;
+  extensions?: Record<string, unknown>;
+}
+
+export class ProblemError extends Error {
+  constructor(readonly problem: ProblemInit) {
+    super(problem.detail);
+  }
+}
+
+export function problemBody(problem: ProblemInit) {
+  const { status, title } = PROBLEM_TYPES[problem.slug];
+  return {
+    type: problemTypeUri(problem.slug),
+    title,
+    status,
+    detail: problem.detail,
+    ...(problem.errors !== undefined ? { errors: problem.errors } : {}),
+    ...problem.extensions,
+  };
+}
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = "application/json",
+): HttpResponse {
+  return {
+    statusCode,
+    headers: { "content-type": contentType, "cache-control": "no-store", ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** A JSON Pointer (RFC 6901) for a path such as ["operands", 3]. */
+export function toPointer(path: readonly PropertyKey[]): string {
+  return path.map((segment) => `/${String(segment).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+/** `operands[3]`, `items[0].operation`: how a person names a field. */
+export function toFieldName(path: readonly PropertyKey[]): string {
+  let name = "";
+  for (const segment of path) {
+    name += typeof segment === "number" ? `[${segment}]` : name === "" ? String(segment) : `.${String(segment)}`;
+  }
+  return name === "" ? "the body" : name;
+}
+
+function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  return event.headers?.[name];
+}
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** Reads the body as JSON: 413 over the limit, 415 for a non-JSON content type, 400 if unparseable. */
+export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+  const raw = event.body ?? "";
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : undefined;
+  const size = bytes?.length ?? Buffer.byteLength(raw);
+  if (size > LIMITS.maxBodyBytes) {
+    throw new ProblemError({
+      slug: "payload-too-large",
+      detail: `The body is ${size} bytes; the limit is ${LIMITS.maxBodyBytes} bytes (64 KiB). Split large work into batches.`,
+    });
+  }
+  const contentType = header(event, "content-type");
+  const mediaType = contentType?.split(";")[0]?.trim() ?? "";
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new ProblemError({
+      slug: "unsupported-media-type",
+      detail:
+        contentType === undefined
+          ? "The request has no Content-Type header; send Content-Type: application/json."
+          : `Content-Type ${JSON.stringify(contentType)} is not supported; send Content-Type: application/json.`,
+      errors: [{ header: "content-type", detail: "must be application/json" }],
+    });
+  }
+  const text = bytes?.toString("utf8") ?? raw;
+  if (text.trim() === "") {
+    throw new ProblemError({ slug: "invalid-json", detail: "The request body is empty; send a JSON object." });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ProblemError({
+      slug: "invalid-json",
+      detail: `The request body is not valid JSON: ${(error as Error).message}.`,
+    });
+  }
+}
+
+interface SchemaIssue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+  expected?: string;
+}
+
+function issueSentence(issue: SchemaIssue): string {
+  if (issue.code === "unrecognized_keys") return `is not a known field`;
+  if (issue.message !== "Invalid input") return issue.message;
+  if (issue.code === "invalid_type" && issue.expected === "object") return "must be a JSON object";
+  if (issue.code === "invalid_type") return `must be of type ${issue.expected}`;
+  return "is not valid";
+}
+
+/** Turns schema issues into problem errors with a JSON Pointer and a sentence each. */
+export function issuesToErrors(issues: readonly SchemaIssue[], prefix: readonly PropertyKey[] = []): ErrorDetail[] {
+  return issues.flatMap((issue) => {
+    const paths =
+      issue.code === "unrecognized_keys" && issue.keys !== undefined
+        ? issue.keys.map((key) => [...prefix, ...issue.path, key])
+        : [[...prefix, ...issue.path]];
+    return paths.map((path) => ({
+      pointer: toPointer(path),
+      detail: `${toFieldName(path)} ${issueSentence(issue)}.`,
+    }));
+  });
+}
+
+export function validationProblem(errors: ErrorDetail[]): ProblemInit {
+  const [first] = errors;
+  const more =
+    errors.length > 1
+      ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? "s" : ""}, listed in errors)`
+      : "";
+  const sentence = first?.detail ?? "The request is not valid.";
+  return {
+    slug: "validation-failed",
+    detail: more === "" ? sentence : `${sentence.replace(/\.$/, "")}${more}.`,
+    errors,
+  };
+}

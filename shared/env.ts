@@ -1,0 +1,30 @@
+import * as z from "zod/mini";
+
+/**
+ * The function's environment contract. Lambda sets AWS_REGION; the Pulumi program sets
+ * TABLE_NAME and the kill switch; DYNAMODB_ENDPOINT is for the local cloud only.
+ */
+export const schema = z.object({
+  TABLE_NAME: z
+    .string({
+      error: "TABLE_NAME is required: set it to the name of the calculations DynamoDB table in this region",
+    })
+    .check(z.minLength(1, { error: "TABLE_NAME must not be empty" })),
+  AWS_REGION: z
+    .string({
+      error: "AWS_REGION is required: Lambda sets it; locally set it to the emulated region",
+    })
+    .check(z.minLength(1, { error: "AWS_REGION must not be empty" })),
+  DYNAMODB_ENDPOINT: z.optional(z.url({ error: "DYNAMODB_ENDPOINT must be a URL such as http://127.0.0.1:8000" })),
+  CALCBURST_REGION_DISABLED: z.optional(
+    z.enum(["true", "false"], { error: "CALCBURST_REGION_DISABLED must be true or false" }),
+  ),
+  LOG_LEVEL: z.optional(
+    z.enum(["debug", "info", "warn", "error", "silent"], {
+      error: "LOG_LEVEL must be one of debug, info, warn, error, silent",
+    }),
+  ),
+});
+export type FunctionEnvironment = z.infer<typeof schema>;
+
+export const KILL_SWITCH_VARIABLE = "CALCBURST_REGION_DISABLED";

@@ -1,0 +1,36 @@
+/**
+ * The function's Prometheus metrics (prom-client). Names follow Prometheus conventions:
+ * base units, `_total` on counters. The monitoring rules and dashboards refer to these names.
+ */
+export const METRICS = {
+  requests: {
+    name: "calcburst_requests_total",
+    help: "Requests handled, by route, operation and HTTP status code.",
+    labels: ["route", "operation", "status"],
+  },
+  requestDuration: {
+    name: "calcburst_request_duration_seconds",
+    help: "Time from receiving the event to returning the response, by route.",
+    labels: ["route"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  },
+  dynamodbCallDuration: {
+    name: "calcburst_dynamodb_call_duration_seconds",
+    help: "DynamoDB call latency including SDK retries, by command and outcome (ok, conditional_failed, error).",
+    labels: ["command", "outcome"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  },
+  coldStarts: {
+    name: "calcburst_cold_starts_total",
+    help: "Function instances initialised (one per cold start).",
+    labels: [],
+  },
+  batchItems: {
+    name: "calcburst_batch_items_total",
+    help: "Batch items, by outcome (created, replayed, rejected, conflict, unacknowledged).",
+    labels: ["outcome"],
+  },
+} as const;
+
+/** The `operation` label value for requests that carry no valid operation. */
+export const NO_OPERATION_LABEL = "none";
