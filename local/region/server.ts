@@ -1,0 +1,89 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { buildHttpApiEvent } from "../../shared/payload-v2.js";
+
+/** API Gateway HTTP APIs refuse bodies over 10 MB before Lambda sees them. */
+export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export type PayloadV2Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface RegionServer {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface RegionServerOptions {
+  region: string;
+  handler: PayloadV2Handler;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer | "too-large"> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= API_GATEWAY_MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on("end", () => resolve(size > API_GATEWAY_MAX_BODY_BYTES ? "too-large" : Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+function gatewayError(response: ServerResponse, status: number, message: string): void {
+  response.writeHead(status, { "content-type": "application/json" });
+  response.end(JSON.stringify({ message }));
+}
+
+/**
+ * One region's API: turns each HTTP request into the payload-2.0 event API Gateway would
+ * send, invokes the handler, and writes its structured response back.
+ */
+export async function startRegionServer(options: RegionServerOptions): Promise<RegionServer> {
+  const host = options.host ?? "127.0.0.1";
+  const server = createServer(async (request, response) => {
+    try {
+      const body = await readBody(request);
+      if (body === "too-large") return gatewayError(response, 413, "Request Entity Too Large");
+      const event = buildHttpApiEvent({
+        method: request.method ?? "GET",
+        path: request.url ?? "/",
+        headers: request.headers,
+        body,
+        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+      });
+      const result = await options.handler(event);
+      const headers: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+      if (result.cookies !== undefined) headers["set-cookie"] = result.cookies;
+      headers["apigw-requestid"] = event.requestContext.requestId;
+      response.writeHead(result.statusCode ?? 200, headers);
+      response.end(result.isBase64Encoded ? Buffer.from(result.body ?? "", "base64") : (result.body ?? ""));
+    } catch {
+      // What API Gateway answers when the integration fails.
+      if (!response.headersSent) gatewayError(response, 500, "Internal Server Error");
+      else response.destroy();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Runs before `npm start` and `npm test` on a machine that may be fresh: checks Node, installs
+// the npm dependencies when they are missing or stale, and names exactly what else is missing.
+// Plain JavaScript with no dependencies, because it runs before anything is installed.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const purpose = process.argv[2] ?? "start";
+const problems = [];
+
+const [major] = process.versions.node.split(".").map(Number);
+if (major < 20) problems.push(`Node.js 20 or newer is needed (this is ${process.version}).`);
+
+const java = spawnSync("java", ["-version"], { encoding: "utf8" });
+if (java.error !== undefined || java.status !== 0) {
+  problems.push("Java 17 or newer is needed to run DynamoDB Local: apt-get install -y openjdk-17-jre-headless");
+} else {
+  const version = /version "(\d+)/.exec(java.stderr)?.[1];
+  if (version !== undefined && Number(version) < 17) {
+    problems.push(
+      `Java 17 or newer is needed to run DynamoDB Local (found Java ${version}): apt-get install -y openjdk-17-jre-headless`,
+    );
+  }
+}
+
+if (problems.length > 0) {
+  console.error(`npm ${purpose} cannot run on this machine yet:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  process.exit(1);
+}
+
+const installed = path.join(root, "node_modules", ".package-lock.json");
+const lock = path.join(root, "package-lock.json");
+if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+  console.error("installing npm dependencies (npm ci) ...");
+  execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+}
