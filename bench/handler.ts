@@ -33,10 +33,16 @@ function requestMix(): { name: string; event: APIGatewayProxyEventV2 }[] {
     ...Array(3).fill({ name: "mean 20", event: post({ operation: "mean", operands: twenty }) }),
     ...Array(2).fill({ name: "divide", event: post({ operation: "divide", operands: [1, 3] }) }),
     ...Array(2).fill({ name: "power", event: post({ operation: "power", operands: ["1.05", 30] }) }),
-    ...Array(2).fill({ name: "stddev_sample 10", event: post({ operation: "stddev_sample", operands: twenty.slice(0, 10) }) }),
+    ...Array(2).fill({
+      name: "stddev_sample 10",
+      event: post({ operation: "stddev_sample", operands: twenty.slice(0, 10) }),
+    }),
     { name: "GET by id", event: buildHttpApiEvent({ method: "GET", path: "/v1/calculations/bench-seed" }) },
     { name: "health", event: buildHttpApiEvent({ method: "GET", path: "/health" }) },
-    { name: "batch 5", event: post({ items: Array(5).fill({ operation: "multiply", operands: [2, "3.5"] }) }, "/v1/calculations/batch") },
+    {
+      name: "batch 5",
+      event: post({ items: Array(5).fill({ operation: "multiply", operands: [2, "3.5"] }) }, "/v1/calculations/batch"),
+    },
     { name: "bad operand (400)", event: post({ operation: "add", operands: [1, "x"] }) },
     { name: "divide by zero (422)", event: post({ operation: "divide", operands: [1, 0] }) },
   ];
@@ -61,15 +67,27 @@ async function timeHarness(handler: Invoke, eventTexts: string[], requests: numb
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 async function handlerCost() {
   const store = new InMemoryStore();
   const metrics = createMetrics();
   // Logs are serialised as in production, then dropped: the cost of JSON.stringify counts, the pipe does not.
-  const logger = createLogger({ level: "info", base: { service: "calcburst", region: "us-east-1" }, write: () => undefined });
-  const app = createApp({ region: "us-east-1", store, metrics, logger, healthCheck: createHealthCheck({ store, isRegionDisabled: () => false }) });
+  const logger = createLogger({
+    level: "info",
+    base: { service: "calcburst", region: "us-east-1" },
+    write: () => undefined,
+  });
+  const app = createApp({
+    region: "us-east-1",
+    store,
+    metrics,
+    logger,
+    healthCheck: createHealthCheck({ store, isRegionDisabled: () => false }),
+  });
   await app(post({ operation: "add", operands: [1, 1], id: "bench-seed" }));
   const noop: Invoke = async () => ({ statusCode: 200, headers: { "content-type": "application/json" }, body: "{}" });
   const texts = requestMix().map(({ event }) => JSON.stringify(event));
@@ -91,9 +109,22 @@ async function handlerCost() {
     seen.add(name);
     const text = [JSON.stringify(event)];
     await timeHarness(app, text, 2_000);
-    byRequest.push({ name, micros: median([await timeHarness(app, text, 5_000), await timeHarness(app, text, 5_000), await timeHarness(app, text, 5_000)]) });
+    byRequest.push({
+      name,
+      micros: median([
+        await timeHarness(app, text, 5_000),
+        await timeHarness(app, text, 5_000),
+        await timeHarness(app, text, 5_000),
+      ]),
+    });
   }
-  return { handlerMicros, noopMicros, ratio: handlerMicros / noopMicros, mix: requestMix().map((r) => r.name), byRequest };
+  return {
+    handlerMicros,
+    noopMicros,
+    ratio: handlerMicros / noopMicros,
+    mix: requestMix().map((r) => r.name),
+    byRequest,
+  };
 }
 
 function wallMs(args: string[], env: NodeJS.ProcessEnv): number {
@@ -108,7 +139,14 @@ async function coldInit(runs: number) {
   const database = await startDynamoDbLocal();
   try {
     await ensureCalculationsTable(database.endpoint, "us-east-1", "bench");
-    const env = { ...process.env, TABLE_NAME: "bench", AWS_REGION: "us-east-1", DYNAMODB_ENDPOINT: database.endpoint, LOG_LEVEL: "silent", NODE_NO_WARNINGS: "1" };
+    const env = {
+      ...process.env,
+      TABLE_NAME: "bench",
+      AWS_REGION: "us-east-1",
+      DYNAMODB_ENDPOINT: database.endpoint,
+      LOG_LEVEL: "silent",
+      NODE_NO_WARNINGS: "1",
+    };
     const invoke = (body: unknown) =>
       `require(${JSON.stringify(BUNDLE)}).handler(${JSON.stringify(post(body))}).then((r) => { if (r.statusCode >= 500) process.exit(2); process.exit(0); })`;
     const inProcess = invoke({ operation: "divide", operands: [1, 0] });
@@ -172,7 +210,10 @@ async function main(): Promise<void> {
 
   const current = readFileSync(BENCHMARKS_MD, "utf8");
   const pattern = /<!-- bench:handler:begin[\s\S]*?<!-- bench:handler:end -->/;
-  writeFileSync(BENCHMARKS_MD, pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`);
+  writeFileSync(
+    BENCHMARKS_MD,
+    pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`,
+  );
   console.log(section);
   console.error(`\nwrote ${path.relative(process.cwd(), BENCHMARKS_MD)}`);
 }

@@ -1,16 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import {
-  type BatchItemResult,
-  batchRequestSchema,
-  type Calculation,
-  type CalculationRequest,
-  calculationRequestSchema,
-  idSchema,
-} from "../shared/api.js";
+import { batchRequestSchema, type CalculationRequest, calculationRequestSchema, idSchema } from "../shared/api.js";
 import { NO_OPERATION_LABEL } from "../shared/metrics.js";
 import { OPERATION_ARITY, type Operation } from "../shared/operations.js";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from "../shared/problem.js";
+import type { BatchItemResult, Calculation } from "../shared/responses.js";
 import { type CalculationItem, expiresAtFor } from "../shared/table.js";
 import type { Logger } from "./commons/logger.js";
 import type { FunctionMetrics } from "./commons/metrics.js";
@@ -18,12 +12,14 @@ import { calculate, canonicalDecimal } from "./engine/calculate.js";
 import type { HealthReport } from "./health.js";
 import {
   type HttpResponse,
+  header,
   issuesToErrors,
   jsonResponse,
   ProblemError,
   type ProblemInit,
   problemBody,
   readJsonBody,
+  routePath,
   validationProblem,
 } from "./http.js";
 import type { CalculationStore } from "./store.js";
@@ -161,7 +157,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
   }
 
   function idempotencyKeyOf(event: APIGatewayProxyEventV2): string | undefined {
-    const key = event.headers?.["idempotency-key"];
+    const key = header(event, "idempotency-key");
     if (key === undefined) return undefined;
     const parsed = idSchema.safeParse(key);
     if (!parsed.success) {
@@ -199,7 +195,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
   const createBatch: RouteAction = async (event, facts) => {
     facts.operation = "batch";
     const body = readJsonBody(event);
-    if (event.headers?.["idempotency-key"] !== undefined) {
+    if (header(event, "idempotency-key") !== undefined) {
       throw new ProblemError({
         slug: "validation-failed",
         detail: "Idempotency-Key applies to single calculations; give each batch item its own id instead.",
@@ -367,7 +363,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
   ): Promise<RouteResult> {
     if (matched.action !== undefined) return matched.action(event, facts, matched.id ?? "");
     const method = event.requestContext.http.method;
-    const path = event.rawPath;
+    const path = routePath(event);
     if (matched.allow !== undefined) {
       return problemResult({
         slug: "method-not-allowed",
@@ -385,7 +381,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
     const started = performance.now();
     const coldStart = invocations++ === 0;
     const facts: RequestFacts = { operation: NO_OPERATION_LABEL };
-    const matched = match(event.requestContext.http.method, event.rawPath);
+    const matched = match(event.requestContext.http.method, routePath(event));
     let result: RouteResult;
     try {
       result = await dispatch(event, matched, facts);

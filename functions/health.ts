@@ -1,4 +1,4 @@
-import type { HealthResponse } from "../shared/api.js";
+import type { HealthResponse } from "../shared/responses.js";
 import type { CalculationStore } from "./store.js";
 
 /** At most this old: DESIGN.md §3. */

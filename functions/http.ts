@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { LIMITS } from "../shared/limits.js";
-import { type ErrorDetail, PROBLEM_TYPES, type ProblemSlug, problemTypeUri } from "../shared/problem.js";
+import { PROBLEM_TYPES, type ProblemSlug, problemTypeUri } from "../shared/problem.js";
+import type { ErrorDetail } from "../shared/responses.js";
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
   statusCode: number;
@@ -62,8 +63,29 @@ export function toFieldName(path: readonly PropertyKey[]): string {
   return name === "" ? "the body" : name;
 }
 
-function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
-  return event.headers?.[name];
+/**
+ * A request header by its lower-case name. API Gateway lower-cases names in payload 2.0; a
+ * hand-built event (a test, another proxy) may not, so other spellings are found too.
+ */
+export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const headers = event.headers;
+  if (headers === undefined || headers === null) return undefined;
+  const exact = headers[name];
+  if (exact !== undefined) return exact;
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+/**
+ * The path the routes match. On a named stage (not `$default`) API Gateway puts the stage in
+ * front of rawPath: `/prod/v1/calculations`.
+ */
+export function routePath(event: APIGatewayProxyEventV2): string {
+  const { rawPath } = event;
+  const stage = event.requestContext.stage;
+  if (stage !== undefined && stage !== "$default" && rawPath.startsWith(`/${stage}/`))
+    return rawPath.slice(stage.length + 1);
+  return rawPath;
 }
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;

@@ -1,7 +1,10 @@
+/**
+ * Request schemas: what the handler validates at its boundary. Response schemas live in
+ * responses.ts, so the function bundle (which only needs their types) never builds them.
+ */
 import * as z from "zod/mini";
 import { ID_PATTERN, LIMITS } from "./limits.js";
-import { OPERATIONS, schema as operationSchema } from "./operations.js";
-import { errorDetailSchema } from "./problem.js";
+import { schema as operationSchema } from "./operations.js";
 
 /** A JSON number, or a decimal string for values a double cannot hold exactly. */
 export const DECIMAL_STRING_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -33,9 +36,7 @@ export const idSchema = z.string({ error: "must be a string" }).check(
 );
 
 export const calculationRequestSchema = z.strictObject({
-  operation: z.enum(OPERATIONS, {
-    error: `must be one of: ${OPERATIONS.join(", ")}`,
-  }),
+  operation: operationSchema,
   operands: z.array(operandSchema, { error: "must be an array of numbers" }).check(
     z.maxLength(LIMITS.maxOperands, {
       error: `must hold at most ${LIMITS.maxOperands} operands`,
@@ -62,63 +63,3 @@ export const batchRequestSchema = z.strictObject({
   ),
 });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
-
-/** A stored calculation as the API returns it. Operands and result are canonical decimal strings. */
-export const calculationSchema = z.object({
-  id: z.string(),
-  operation: operationSchema,
-  operands: z.array(z.string()),
-  precision: z.optional(z.number()),
-  result: z.string(),
-  /** The region that computed and first stored it. */
-  region: z.string(),
-  createdAt: z.string(),
-});
-export type Calculation = z.infer<typeof calculationSchema>;
-
-/** The response body of POST /v1/calculations and GET /v1/calculations/{id}. */
-export const calculationResponseSchema = z.extend(calculationSchema, {
-  /** The region that served this response (differs from `region` for a replicated read). */
-  servedBy: z.string(),
-  durationMs: z.number(),
-});
-export type CalculationResponse = z.infer<typeof calculationResponseSchema>;
-
-const itemProblemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  errors: z.optional(z.array(errorDetailSchema)),
-});
-
-export const batchItemResultSchema = z.union([
-  z.object({ index: z.number(), status: z.number(), calculation: calculationSchema }),
-  z.object({ index: z.number(), status: z.number(), problem: itemProblemSchema }),
-]);
-export type BatchItemResult = z.infer<typeof batchItemResultSchema>;
-
-export const batchResponseSchema = z.object({
-  results: z.array(batchItemResultSchema),
-  succeeded: z.number(),
-  failed: z.number(),
-  servedBy: z.string(),
-  durationMs: z.number(),
-});
-export type BatchResponse = z.infer<typeof batchResponseSchema>;
-
-export const healthCheckSchema = z.object({
-  status: z.enum(["pass", "fail"]),
-  detail: z.optional(z.string()),
-  latencyMs: z.optional(z.number()),
-  checkedAt: z.optional(z.string()),
-});
-
-export const healthResponseSchema = z.object({
-  status: z.enum(["pass", "fail"]),
-  region: z.string(),
-  checks: z.object({ killSwitch: healthCheckSchema, data: healthCheckSchema }),
-  reasons: z.array(z.string()),
-  durationMs: z.number(),
-});
-export type HealthResponse = z.infer<typeof healthResponseSchema>;

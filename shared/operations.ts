@@ -25,7 +25,7 @@ export type Operation = keyof typeof OPERATION_ARITY;
 
 export const OPERATIONS = Object.keys(OPERATION_ARITY) as [Operation, ...Operation[]];
 
-export const schema = z.enum(OPERATIONS);
+export const schema = z.enum(OPERATIONS, { error: `must be one of: ${OPERATIONS.join(", ")}` });
 
 /** Describes an operation's operand count in words, for error messages and docs. */
 export function describeArity(operation: Operation): string {

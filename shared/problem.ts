@@ -1,5 +1,3 @@
-import * as z from "zod/mini";
-
 /**
  * Every problem type the API returns (RFC 9457). The `type` URI is stable: clients may
  * switch on it. The slug after the last colon is what docs/API.md lists.
@@ -40,26 +38,3 @@ export function problemTypeUri(slug: ProblemSlug): string {
 }
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
-
-/**
- * Where an error is: `pointer` is a JSON Pointer (RFC 6901) into the body, `parameter`
- * a path parameter, `header` a request header.
- */
-export const errorDetailSchema = z.object({
-  detail: z.string(),
-  pointer: z.optional(z.string()),
-  parameter: z.optional(z.string()),
-  header: z.optional(z.string()),
-});
-export type ErrorDetail = z.infer<typeof errorDetailSchema>;
-
-export const schema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  errors: z.optional(z.array(errorDetailSchema)),
-  region: z.optional(z.string()),
-  durationMs: z.optional(z.number()),
-});
-export type Problem = z.infer<typeof schema>;

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildHttpApiEvent } from "../../shared/payload-v2.js";
 import { PROBLEM_TYPE_PREFIX } from "../../shared/problem.js";
+import { problemSchema } from "../../shared/responses.js";
 import type { HttpResponse } from "../http.js";
 import { type LoadedBundle, loadBundle } from "./support/bundle.js";
 import { TEST_REGION, TEST_TABLE, useDynamoDbLocal } from "./support/dynamodb.js";
@@ -30,6 +31,7 @@ function expectProblem(
   where?: Record<string, string>,
 ): ProblemBody {
   const problem = bodyOf<ProblemBody>(response);
+  expect(problemSchema.safeParse(problem).success).toBe(true);
   expect({ status: response.statusCode, type: problem.type }).toEqual({
     status,
     type: `${PROBLEM_TYPE_PREFIX}${slug}`,

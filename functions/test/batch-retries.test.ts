@@ -1,6 +1,6 @@
 import { BatchGetCommand, BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
-import type { BatchResponse } from "../../shared/api.js";
+import type { BatchResponse } from "../../shared/responses.js";
 import type { CalculationItem } from "../../shared/table.js";
 import { backoffDelay } from "../store.js";
 import { bodyOf, postJson } from "./support/events.js";

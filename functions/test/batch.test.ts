@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { BatchResponse, CalculationResponse } from "../../shared/api.js";
+import { type BatchResponse, batchResponseSchema, type CalculationResponse } from "../../shared/responses.js";
 import { type LoadedBundle, loadBundle } from "./support/bundle.js";
 import { TEST_REGION, TEST_TABLE, useDynamoDbLocal } from "./support/dynamodb.js";
 import { bodyOf, get, postJson } from "./support/events.js";
@@ -24,6 +24,7 @@ describe("batch calculations", () => {
     const response = await batch(items);
     const body = bodyOf<BatchResponse>(response);
     expect(response.statusCode).toBe(200);
+    expect(batchResponseSchema.safeParse(body).success).toBe(true);
     expect(body).toMatchObject({ succeeded: 60, failed: 0, servedBy: TEST_REGION });
     expect(body.results.map((r) => [r.index, r.status])).toEqual(items.map((_, i) => [i, 201]));
     const stored = await database.scanItems();
@@ -39,6 +40,7 @@ describe("batch calculations", () => {
       { operation: "sqrt", operands: [9] },
     ]);
     const body = bodyOf<BatchResponse>(response);
+    expect(batchResponseSchema.safeParse(body).success).toBe(true);
     expect(body.results.map((r) => r.status)).toEqual([201, 422, 400, 201]);
     expect(body).toMatchObject({ succeeded: 2, failed: 2 });
     expect(body.results[1]).toMatchObject({

@@ -1,8 +1,8 @@
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { localDynamoDbClient } from "../../local/dynamodb/tables.js";
-import type { CalculationResponse } from "../../shared/api.js";
 import { buildHttpApiEvent } from "../../shared/payload-v2.js";
+import { type CalculationResponse, calculationResponseSchema } from "../../shared/responses.js";
 import { TABLE } from "../../shared/table.js";
 import { type LoadedBundle, loadBundle } from "./support/bundle.js";
 import { TEST_REGION, TEST_TABLE, useDynamoDbLocal } from "./support/dynamodb.js";

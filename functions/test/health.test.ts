@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../local/dynamodb/launcher.js";
+import { healthResponseSchema } from "../../shared/responses.js";
 import { getDocumentClient } from "../commons/clients.js";
 import { createMetrics } from "../commons/metrics.js";
 import { createHealthCheck } from "../health.js";
@@ -42,6 +43,7 @@ describe("health", () => {
     });
     const response = await bundle.handler(get("/health"));
     expect(response.statusCode).toBe(200);
+    expect(healthResponseSchema.safeParse(bodyOf(response)).success).toBe(true);
     expect(bodyOf<HealthBody>(response)).toMatchObject({
       status: "pass",
       region: TEST_REGION,
