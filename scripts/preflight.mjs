@@ -35,5 +35,12 @@ const installed = path.join(root, "node_modules", ".package-lock.json");
 const lock = path.join(root, "package-lock.json");
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   console.error("installing npm dependencies (npm ci) ...");
-  execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+  try {
+    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+  } catch {
+    console.error(
+      `npm ${purpose}: \`npm ci\` failed (its output is above); fix that, or run \`npm install\`, then try again.`,
+    );
+    process.exit(1);
+  }
 }

@@ -26,6 +26,7 @@ describe("calculations", () => {
     const response = await bundle.handler(postJson("/v1/calculations", { operation: "divide", operands: ["10", 4] }));
     const body = bodyOf<CalculationResponse>(response);
     expect(response.statusCode).toBe(201);
+    expect(calculationResponseSchema.safeParse(body).success).toBe(true);
     expect(body).toMatchObject({
       operation: "divide",
       operands: ["10", "4"],
@@ -42,16 +43,16 @@ describe("calculations", () => {
   it("stores the item as the table contract says: Numbers, region, timestamps and a 30-day TTL", async () => {
     const headers = { "idempotency-key": "contract-check" };
     await bundle.handler(postJson("/v1/calculations", { operation: "divide", operands: [1, 3] }, headers));
-    const item = await storedItem("contract-check");
+    const item = (await storedItem("contract-check")) as Record<string, { S?: string; N?: string }>;
     expect(item).toMatchObject({
       result: { N: "0.33333333333333333333333333333333333333" },
       operands: { L: [{ N: "1" }, { N: "3" }] },
       region: { S: TEST_REGION },
       operation: { S: "divide" },
     });
-    const createdAtMs = Date.parse((item?.createdAt as { S: string }).S);
-    expect(Number((item?.writtenAt as { N: string }).N)).toBe(createdAtMs);
-    const expiresAt = Number((item?.[TABLE.ttlAttribute] as { N: string }).N);
+    const createdAtMs = Date.parse(String(item.createdAt?.S));
+    expect(Number(item.writtenAt?.N)).toBe(createdAtMs);
+    const expiresAt = Number(item[TABLE.ttlAttribute]?.N);
     expect(expiresAt).toBe(Math.floor(createdAtMs / 1000) + 30 * 24 * 3600);
   });
 
