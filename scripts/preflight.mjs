@@ -34,13 +34,13 @@ if (problems.length > 0) {
 const installed = path.join(root, "node_modules", ".package-lock.json");
 const lock = path.join(root, "package-lock.json");
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
-  console.error("installing npm dependencies (npm ci) ...");
+  // `npm install`, not `npm ci`: a registry that lacks some platforms' optional binaries (as
+  // the one here does for biome) writes a lockfile that `npm ci` then calls out of sync.
+  console.error("installing npm dependencies (npm install) ...");
   try {
-    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
   } catch {
-    console.error(
-      `npm ${purpose}: \`npm ci\` failed (its output is above); fix that, or run \`npm install\`, then try again.`,
-    );
+    console.error(`npm ${purpose}: npm install failed (its output is above); fix that, then try again.`);
     process.exit(1);
   }
 }
