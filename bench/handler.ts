@@ -10,9 +10,11 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { createApp } from "../functions/app.js";
 import { createLogger } from "../functions/commons/logger.js";
 import { createMetrics } from "../functions/commons/metrics.js";
+import { calculate, type EngineInput } from "../functions/engine/calculate.js";
 import { createHealthCheck } from "../functions/health.js";
 import { startDynamoDbLocal } from "../local/dynamodb/launcher.js";
 import { ensureCalculationsTable } from "../local/dynamodb/tables.js";
+import { LIMITS } from "../shared/limits.js";
 import { buildHttpApiEvent } from "../shared/payload-v2.js";
 import { InMemoryStore } from "./in-memory-store.js";
 
@@ -127,6 +129,40 @@ async function handlerCost() {
   };
 }
 
+/** The most expensive valid requests: each operation at its operand limit with 38-digit operands. */
+function worstCases(): { name: string; ms: number; outcome: string }[] {
+  const nearOne = "1.0000000000000000000000000000000000001";
+  const big = "9.999999999999999999999999999999999999e125";
+  const tiny = "1.000000000000000000000000000000000001e-130";
+  const extremes = Array.from({ length: LIMITS.maxOperands }, (_, i) => (i % 2 === 0 ? big : tiny));
+  const inputs: { name: string; input: EngineInput }[] = [
+    {
+      name: "multiply 1000 × 38-digit near 1",
+      input: { operation: "multiply", operands: Array(LIMITS.maxOperands).fill(nearOne) },
+    },
+    {
+      name: "divide 1000 × 38-digit near 1",
+      input: { operation: "divide", operands: Array(LIMITS.maxOperands).fill(nearOne) },
+    },
+    { name: "stddev 1000 × 1e125 and 1e-130", input: { operation: "stddev", operands: extremes } },
+    { name: "mean 1000 × 1e125 and 1e-130", input: { operation: "mean", operands: extremes } },
+    {
+      name: "power 38-digit ^ 999.99…",
+      input: { operation: "power", operands: [nearOne, "999.999999999999999999999999999999999"] },
+    },
+  ];
+  return inputs.map(({ name, input }) => {
+    calculate(input);
+    const runs = [0, 1, 2].map(() => {
+      const started = process.hrtime.bigint();
+      calculate(input);
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    });
+    const outcome = calculate(input);
+    return { name, ms: median(runs), outcome: outcome.ok ? "result" : outcome.failure.slug };
+  });
+}
+
 function wallMs(args: string[], env: NodeJS.ProcessEnv): number {
   const started = process.hrtime.bigint();
   const run = spawnSync(process.execPath, args, { env, encoding: "utf8" });
@@ -177,6 +213,7 @@ async function main(): Promise<void> {
   const cost = await handlerCost();
   console.error("cold init: 11 interleaved runs each of bare node, require + in-process invoke, require + write ...");
   const cold = await coldInit(11);
+  const worst = worstCases();
   const ratioHandler = cold.handlerOnly / cold.bare;
   const ratioWrite = cold.write / cold.bare;
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
@@ -201,6 +238,12 @@ async function main(): Promise<void> {
     `| ${cost.byRequest.map((r) => r.name).join(" | ")} |`,
     `|${cost.byRequest.map(() => "---").join("|")}|`,
     `| ${cost.byRequest.map((r) => r.micros.toFixed(1)).join(" | ")} |`,
+    "",
+    "Most expensive valid requests, engine only (ms of CPU, median of 3): the bound on what one request can cost.",
+    "",
+    "| request | ms | outcome |",
+    "|---|---|---|",
+    ...worst.map((w) => `| ${w.name} | ${w.ms.toFixed(1)} | ${w.outcome} |`),
     "",
     `Request mix (20 events, cycled): ${cost.mix.join(", ")}. Each invoke runs inside a harness that does what the Lambda runtime does per invoke: \`JSON.parse\` the event text and \`JSON.stringify\` the response. The in-memory store replaces DynamoDB in this benchmark only. Logs are serialised and dropped; metrics are recorded.`,
     "",

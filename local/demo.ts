@@ -124,7 +124,9 @@ async function main(): Promise<void> {
   const database = await startDynamoDbLocal();
   const stopAll: (() => Promise<void>)[] = [() => database.stop()];
   const shutdown = async (code: number) => {
+    console.log("stopping the API and DynamoDB Local ...");
     for (const stop of stopAll.reverse()) await stop().catch(() => undefined);
+    console.log("stopped");
     process.exit(code);
   };
   process.once("SIGINT", () => void shutdown(0));
