@@ -14,7 +14,8 @@ const problems = [];
 const [major] = process.versions.node.split(".").map(Number);
 if (major < 20) problems.push(`Node.js 20 or newer is needed (this is ${process.version}).`);
 
-const java = spawnSync("java", ["-version"], { encoding: "utf8" });
+const javaHome = process.env.JAVA_HOME;
+const java = spawnSync(javaHome ? path.join(javaHome, "bin", "java") : "java", ["-version"], { encoding: "utf8" });
 if (java.error !== undefined || java.status !== 0) {
   problems.push("Java 17 or newer is needed to run DynamoDB Local: apt-get install -y openjdk-17-jre-headless");
 } else {

@@ -24,12 +24,20 @@ function filesIn(directory: string): DynamoDbLocalFiles {
   return { jar: path.join(directory, "DynamoDBLocal.jar"), libraryPath: path.join(directory, "DynamoDBLocal_lib") };
 }
 
+/** `$JAVA_HOME/bin/java` when JAVA_HOME is set, as Java tools do; otherwise `java` from PATH. */
+export function javaExecutable(): string {
+  const home = process.env.JAVA_HOME;
+  return home !== undefined && home !== "" ? path.join(home, "bin", "java") : "java";
+}
+
 /** Java 17+ runs DynamoDB Local; says exactly what to install when it is missing. */
 export function assertJava(): void {
-  const probe = spawnSync("java", ["-version"], { encoding: "utf8" });
+  const java = javaExecutable();
+  const probe = spawnSync(java, ["-version"], { encoding: "utf8" });
   if (probe.error !== undefined || probe.status !== 0) {
+    const where = java === "java" ? "`java` is not on PATH" : `${java} (from JAVA_HOME) cannot run`;
     throw new Error(
-      "DynamoDB Local needs Java 17 or newer, and `java` is not on PATH. Install it with: apt-get install -y openjdk-17-jre-headless",
+      `DynamoDB Local needs Java 17 or newer, and ${where}. Install it with: apt-get install -y openjdk-17-jre-headless`,
     );
   }
 }

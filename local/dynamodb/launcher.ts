@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { assertJava, ensureDynamoDbLocal } from "./jar.js";
+import { assertJava, ensureDynamoDbLocal, javaExecutable } from "./jar.js";
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -96,7 +96,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   const port = options.port ?? (await freePort());
   const storage = options.dataDirectory !== undefined ? ["-dbPath", options.dataDirectory] : ["-inMemory"];
   const child = spawn(
-    "java",
+    javaExecutable(),
     [
       "-Xms64m",
       `-Djava.library.path=${files.libraryPath}`,
