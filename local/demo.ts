@@ -33,6 +33,8 @@ interface DemoStep {
 const showResult = (body: Record<string, unknown>) => `result ${String(body.result)}`;
 const showProblem = (body: Record<string, unknown>) => `${String(body.title)}: ${String(body.detail)}`;
 
+const STDDEV_REQUEST = { operation: "stddev_sample", operands: ["2", "4", "4", "4", "5", "5", "7", "9"] };
+
 const DEMO: DemoStep[] = [
   {
     label: "0.1 + 0.2, exactly",
@@ -53,7 +55,7 @@ const DEMO: DemoStep[] = [
     method: "POST",
     path: "/v1/calculations",
     headers: { "idempotency-key": "demo-stddev" },
-    body: { operation: "stddev_sample", operands: ["2", "4", "4", "4", "5", "5", "7", "9"] },
+    body: STDDEV_REQUEST,
     show: showResult,
   },
   {
@@ -61,7 +63,7 @@ const DEMO: DemoStep[] = [
     method: "POST",
     path: "/v1/calculations",
     headers: { "idempotency-key": "demo-stddev" },
-    body: { operation: "stddev_sample", operands: ["2", "4", "4", "4", "5", "5", "7", "9"] },
+    body: STDDEV_REQUEST,
     show: showResult,
   },
   { label: "read it back", method: "GET", path: "/v1/calculations/demo-stddev", show: showResult },

@@ -1,17 +1,9 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { isRunning } from "./support/processes.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("npm start demo", () => {
   it("serves the demo calculations over real HTTP and stops DynamoDB Local when it exits", () => {

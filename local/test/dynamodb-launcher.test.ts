@@ -1,43 +1,21 @@
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
+import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { startDynamoDbLocal } from "../dynamodb/launcher.js";
+import { localDynamoDbClient } from "../dynamodb/tables.js";
+import { isRunning, pollUntil } from "./support/processes.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function pollUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return condition();
-}
 
 describe("DynamoDB Local launcher", () => {
   it("starts DynamoDB Local on a free port and stops it", async () => {
     const instance = await startDynamoDbLocal();
     try {
-      const response = await fetch(instance.endpoint, {
-        method: "POST",
-        headers: {
-          "content-type": "application/x-amz-json-1.0",
-          "x-amz-target": "DynamoDB_20120810.ListTables",
-          authorization:
-            "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
-        },
-        body: "{}",
-      });
-      expect(await response.json()).toEqual({ TableNames: [] });
+      const client = localDynamoDbClient(instance.endpoint, "us-east-1");
+      const tables = await client.send(new ListTablesCommand({}));
+      client.destroy();
+      expect(tables.TableNames).toEqual([]);
     } finally {
       await instance.stop();
     }
