@@ -4,7 +4,7 @@ import { batchRequestSchema, type CalculationRequest, calculationRequestSchema, 
 import { NO_OPERATION_LABEL } from "../shared/metrics.js";
 import { OPERATION_ARITY, type Operation } from "../shared/operations.js";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from "../shared/problem.js";
-import type { BatchItemResult, Calculation } from "../shared/responses.js";
+import type { BatchItemResult, Calculation, ErrorDetail } from "../shared/responses.js";
 import { type CalculationItem, expiresAtFor } from "../shared/table.js";
 import type { Logger } from "./commons/logger.js";
 import type { FunctionMetrics } from "./commons/metrics.js";
@@ -20,6 +20,7 @@ import {
   problemBody,
   readJsonBody,
   routePath,
+  toPointer,
   validationProblem,
 } from "./http.js";
 import type { CalculationStore } from "./store.js";
@@ -66,6 +67,9 @@ interface RouteMatch {
 
 const CALCULATION_BY_ID = /^\/v1\/calculations\/([^/]+)$/;
 
+/** Where an idempotency key came from, for a conflict's error entry. */
+type KeyLocation = Pick<ErrorDetail, "pointer" | "header">;
+
 /** A validated single calculation, ready to store. */
 interface PreparedCalculation {
   item: CalculationItem;
@@ -82,6 +86,11 @@ function toCalculation(item: CalculationItem): Calculation {
     region: item.region,
     createdAt: item.createdAt,
   };
+}
+
+/** `Name: message`, for the log line; never a stack or a body. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function problemResult(problem: ProblemInit): RouteResult {
@@ -125,7 +134,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
       throw new ProblemError({
         slug,
         detail,
-        errors: [{ pointer: `${pointerPrefix.map((p) => `/${String(p)}`).join("")}${pointer}`, detail }],
+        errors: [{ pointer: `${toPointer(pointerPrefix)}${pointer}`, detail }],
       });
     }
     const canonicalRequest = JSON.stringify([request.operation, outcome.operands, request.precision ?? null]);
@@ -148,11 +157,12 @@ export function createApp(deps: AppDependencies): ApiHandler {
     };
   }
 
-  function conflict(item: CalculationItem, existing: CalculationItem): ProblemInit {
+  /** `keyAt` says where the reused key came from: the Idempotency-Key header or an id field. */
+  function conflict(item: CalculationItem, existing: CalculationItem, keyAt: KeyLocation): ProblemInit {
     return {
       slug: "idempotency-conflict",
       detail: `Key ${JSON.stringify(item.id)} was already used at ${existing.createdAt} for a different request (${existing.operation} of ${existing.operands.length} operand${existing.operands.length === 1 ? "" : "s"}); use a new key for a new calculation.`,
-      errors: [{ pointer: "/id", detail: "already identifies a different calculation" }],
+      errors: [{ ...keyAt, detail: "already identifies a different calculation" }],
     };
   }
 
@@ -172,12 +182,13 @@ export function createApp(deps: AppDependencies): ApiHandler {
     const operation = (body as { operation?: unknown } | null)?.operation;
     // Only known names become a label value: user input must not grow the series count.
     if (typeof operation === "string" && Object.hasOwn(OPERATION_ARITY, operation)) facts.operation = operation;
-    const { item } = prepare(body, idempotencyKeyOf(event), []);
+    const idempotencyKey = idempotencyKeyOf(event);
+    const { item } = prepare(body, idempotencyKey, []);
     let outcome: Awaited<ReturnType<CalculationStore["putIfAbsent"]>>;
     try {
       outcome = await store.putIfAbsent(item);
     } catch (error) {
-      facts.error = `${(error as Error).name}: ${(error as Error).message}`;
+      facts.error = describeError(error);
       throw new ProblemError({
         slug: "write-not-acknowledged",
         detail: `DynamoDB did not acknowledge the write, so nothing is promised. Retry with Idempotency-Key ${JSON.stringify(item.id)}: a retry cannot create a duplicate.`,
@@ -188,9 +199,15 @@ export function createApp(deps: AppDependencies): ApiHandler {
     if (outcome.created) {
       return { status: 201, body: toCalculation(item), headers: { location: `/v1/calculations/${item.id}` } };
     }
-    if (outcome.existing.requestHash !== item.requestHash) throw new ProblemError(conflict(item, outcome.existing));
+    if (outcome.existing.requestHash !== item.requestHash) {
+      const keyAt =
+        idempotencyKey !== undefined ? { header: "idempotency-key", detail: "" } : { pointer: "/id", detail: "" };
+      throw new ProblemError(conflict(item, outcome.existing, keyAt));
+    }
     return { status: 200, body: toCalculation(outcome.existing), headers: { "idempotent-replayed": "true" } };
   };
+
+  const itemIdAt = (index: number): KeyLocation => ({ pointer: `/items/${index}/id` });
 
   const createBatch: RouteAction = async (event, facts) => {
     facts.operation = "batch";
@@ -219,7 +236,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
         } else if (first.item.requestHash === item.requestHash) {
           duplicates.push({ index, of: first.index });
         } else {
-          results[index] = { index, status: 409, problem: problemBody(conflict(item, first.item)) };
+          results[index] = { index, status: 409, problem: problemBody(conflict(item, first.item, itemIdAt(index))) };
         }
       } catch (error) {
         if (!(error instanceof ProblemError)) throw error;
@@ -236,7 +253,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
     try {
       existing = await store.getMany(accepted.filter((a) => a.clientSuppliedId).map((a) => a.item.id));
     } catch (error) {
-      facts.error = `${(error as Error).name}: ${(error as Error).message}`;
+      facts.error = describeError(error);
       throw new ProblemError({
         slug: "data-unavailable",
         detail: "DynamoDB could not be read to check the batch's ids; nothing was written. Retry the whole batch.",
@@ -250,7 +267,11 @@ export function createApp(deps: AppDependencies): ApiHandler {
       else if (stored.requestHash === entry.item.requestHash) {
         results[entry.index] = { index: entry.index, status: 200, calculation: toCalculation(stored) };
       } else {
-        results[entry.index] = { index: entry.index, status: 409, problem: problemBody(conflict(entry.item, stored)) };
+        results[entry.index] = {
+          index: entry.index,
+          status: 409,
+          problem: problemBody(conflict(entry.item, stored, itemIdAt(entry.index))),
+        };
       }
     }
 
@@ -259,7 +280,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
     try {
       ({ written, unacknowledged } = await store.putBatch(toWrite.map((entry) => entry.item)));
     } catch (error) {
-      facts.error = `${(error as Error).name}: ${(error as Error).message}`;
+      facts.error = describeError(error);
     }
     for (const { index, item } of toWrite) {
       if (written.has(item.id)) {
@@ -308,7 +329,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
     try {
       item = await store.get(parsed.data);
     } catch (error) {
-      _facts.error = `${(error as Error).name}: ${(error as Error).message}`;
+      _facts.error = describeError(error);
       throw new ProblemError({
         slug: "data-unavailable",
         detail: "This region's DynamoDB replica could not be read; retry, possibly through another region.",
@@ -389,7 +410,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
       if (error instanceof ProblemError) {
         result = problemResult(error.problem);
       } else {
-        facts.error = `${(error as Error).name}: ${(error as Error).message}`;
+        facts.error = describeError(error);
         result = problemResult({ slug: "internal-error", detail: "An unexpected error occurred; it has been logged." });
       }
     }

@@ -231,15 +231,26 @@ describe("bad input", () => {
       await bundle.handler(postJson(calculations, { operation: "add", operands: [1, 3] }, headers)),
       409,
       "idempotency-conflict",
-      { pointer: "/id" },
+      { header: "idempotency-key" },
     );
     expect(problem.detail).toContain("reused-key-1");
     const stored = bodyOf(await bundle.handler(get(`${calculations}/reused-key-1`)));
     expect(stored.result).toBe("3");
   });
 
+  it("points a 409 at the body's id when the key came from there", async () => {
+    await bundle.handler(postJson(calculations, { operation: "max", operands: [1, 2], id: "reused-key-2" }));
+    const response = await bundle.handler(
+      postJson(calculations, { operation: "max", operands: [1, 5], id: "reused-key-2" }),
+    );
+    expectProblem(response, 409, "idempotency-conflict", { pointer: "/id" });
+  });
+
   it("writes nothing for any rejected request", async () => {
     const items = await database.scanItems();
-    expect(items.map((item) => item.id)).toEqual([{ S: "reused-key-1" }]);
+    expect(items.map((item) => item.id).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      { S: "reused-key-1" },
+      { S: "reused-key-2" },
+    ]);
   });
 });

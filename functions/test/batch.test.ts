@@ -62,6 +62,7 @@ describe("batch calculations", () => {
       ]),
     );
     expect(body.results.map((r) => r.status)).toEqual([200, 409]);
+    expect(body.results[1]).toMatchObject({ problem: { errors: [{ pointer: "/items/1/id" }] } });
     expect(bodyOf(await bundle.handler(get("/v1/calculations/prior"))).result).toBe("10");
   });
 
