@@ -402,9 +402,17 @@ export function createApp(deps: AppDependencies): ApiHandler {
     const started = performance.now();
     const coldStart = invocations++ === 0;
     const facts: RequestFacts = { operation: NO_OPERATION_LABEL };
-    const matched = match(event.requestContext.http.method, routePath(event));
+    // A payload-1.0 or non-HTTP event means the integration is misconfigured: say so in the log.
+    const method: string | undefined = event?.requestContext?.http?.method;
+    let matched: RouteMatch = { route: "unmatched" };
     let result: RouteResult;
     try {
+      if (method === undefined || typeof event.rawPath !== "string") {
+        throw new Error(
+          "expected an API Gateway HTTP API payload format 2.0 event (requestContext.http.method, rawPath)",
+        );
+      }
+      matched = match(method, routePath(event));
       result = await dispatch(event, matched, facts);
     } catch (error) {
       if (error instanceof ProblemError) {
@@ -426,9 +434,9 @@ export function createApp(deps: AppDependencies): ApiHandler {
     metrics.requests.inc({ route: matched.route, operation: facts.operation, status });
     metrics.requestDuration.observe({ route: matched.route }, durationMs / 1000);
     const fields = {
-      requestId: context?.awsRequestId ?? event.requestContext.requestId,
+      requestId: context?.awsRequestId ?? event?.requestContext?.requestId,
       route: matched.route,
-      method: event.requestContext.http.method,
+      method,
       status: result.status,
       durationMs,
       region,

@@ -14,7 +14,7 @@ const throttled = () =>
 let fixture: ReturnType<typeof mockedStore>;
 afterEach(() => fixture.mock.restore());
 
-describe("single-write and read faults", () => {
+describe("faults the data layer and the integration can produce", () => {
   it.each([
     ["a network error", networkError],
     ["throttling", throttled],
@@ -43,6 +43,14 @@ describe("single-write and read faults", () => {
     const response = await fixture.app(get("/v1/calculations/some-id"));
     expect(response.statusCode).toBe(503);
     expect(bodyOf(response).type).toBe("urn:calcburst:problem:data-unavailable");
+  });
+
+  it("answers 500 and logs why when the event is not a payload-2.0 event", async () => {
+    fixture = mockedStore();
+    const restEvent = { httpMethod: "GET", path: "/health", headers: {}, requestContext: { requestId: "v1" } };
+    const response = await fixture.app(restEvent as unknown as Parameters<typeof fixture.app>[0]);
+    expect(response.statusCode).toBe(500);
+    expect(bodyOf(response).type).toBe("urn:calcburst:problem:internal-error");
   });
 
   it("answers 500 with a problem, never a stack trace, when something unexpected breaks", async () => {
