@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+import path from "node:path";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
 export type DocumentClientModule = typeof import("@aws-sdk/lib-dynamodb");
@@ -28,11 +30,35 @@ export function getDocumentClient(options: DocumentClientOptions): Promise<Docum
   return cached;
 }
 
+type ClientModule = typeof import("@aws-sdk/client-dynamodb");
+
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND";
+}
+
+/**
+ * Lambda resolves the SDK from its runtime. A bundle copied away from node_modules looks in
+ * the working directory's next; failing both, the error says what is missing.
+ */
+async function loadSdk(): Promise<[ClientModule, DocumentClientModule]> {
+  try {
+    return await Promise.all([import("@aws-sdk/client-dynamodb"), import("@aws-sdk/lib-dynamodb")]);
+  } catch (error) {
+    if (!isModuleNotFound(error)) throw error;
+    const fromWorkingDirectory = createRequire(path.join(process.cwd(), "index.js"));
+    try {
+      return [fromWorkingDirectory("@aws-sdk/client-dynamodb"), fromWorkingDirectory("@aws-sdk/lib-dynamodb")];
+    } catch {
+      throw new Error(
+        "AWS SDK v3 not found: @aws-sdk/client-dynamodb and @aws-sdk/lib-dynamodb are not bundled (Lambda's nodejs22.x runtime provides them); elsewhere run from a folder whose node_modules has them",
+      );
+    }
+  }
+}
+
 async function createDocumentClient(options: DocumentClientOptions): Promise<DocumentClientHandle> {
-  const [{ DynamoDBClient }, lib] = await Promise.all([
-    import("@aws-sdk/client-dynamodb"),
-    import("@aws-sdk/lib-dynamodb"),
-  ]);
+  const [{ DynamoDBClient }, lib] = await loadSdk();
   const local = options.endpoint !== undefined;
   const client = new DynamoDBClient({
     region: options.region,
