@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { buildHttpApiEvent } from "../../shared/payload-v2.js";
@@ -11,7 +11,6 @@ export type PayloadV2Handler = (event: APIGatewayProxyEventV2) => Promise<APIGat
 export interface RegionServer {
   url: string;
   port: number;
-  server: Server;
   close(): Promise<void>;
 }
 
@@ -79,7 +78,6 @@ export async function startRegionServer(options: RegionServerOptions): Promise<R
   return {
     url: `http://${host}:${port}`,
     port,
-    server,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
