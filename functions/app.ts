@@ -150,7 +150,6 @@ export function createApp(deps: AppDependencies): ApiHandler {
         result: outcome.result,
         region,
         createdAt: new Date(now).toISOString(),
-        writtenAt: now,
         expiresAt: expiresAtFor(now, deps.ttlDays),
         requestHash: createHash("sha256").update(canonicalRequest).digest("hex"),
       },

@@ -226,7 +226,6 @@ export class DynamoCalculationStore implements CalculationStore {
       result: numberText(attributes.result),
       region: String(attributes.region),
       createdAt: String(attributes.createdAt),
-      writtenAt: Number(numberText(attributes.writtenAt)),
       expiresAt: Number(numberText(attributes.expiresAt)),
       requestHash: String(attributes.requestHash),
     };

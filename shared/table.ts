@@ -4,9 +4,10 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  * The DynamoDB table contract shared by the function, the local cloud and the Pulumi program.
  *
  * Items are write-once calculations. The global table (and the local replicator) resolves a
- * conflicting concurrent write of the same id in two regions last-writer-wins on `writtenAt`
- * (epoch milliseconds stamped by the handler); equal stamps break on `region`, the higher
- * name winning, so every replica converges on the same item.
+ * conflicting concurrent write of the same id in two regions last-writer-wins on `createdAt`,
+ * which the handler stamps (ISO-8601 UTC, always with milliseconds, so text order is time
+ * order); equal stamps break on `region`, the higher name winning, so every replica converges
+ * on the same item.
  */
 export const TABLE = {
   partitionKey: "id",
@@ -18,7 +19,7 @@ export const TABLE = {
 } as const;
 
 /** The attribute the global table orders concurrent writes by (last writer wins). */
-export const WRITE_TIMESTAMP_ATTRIBUTE = "writtenAt";
+export const WRITE_TIMESTAMP_ATTRIBUTE = "createdAt";
 
 /**
  * A calculation as the store hands it over. In the table `operands` is a List of Numbers and
@@ -32,10 +33,8 @@ export interface CalculationItem {
   result: string;
   /** The region that computed and first wrote the item. */
   region: string;
-  /** ISO-8601 UTC with milliseconds. */
+  /** ISO-8601 UTC with milliseconds, stamped by the handler; the last-writer-wins order. */
   createdAt: string;
-  /** Epoch milliseconds; the last-writer-wins order. */
-  writtenAt: number;
   /** Epoch seconds; DynamoDB TTL deletes the item some time after. */
   expiresAt: number;
   /** SHA-256 of the canonical request, to tell an idempotent retry from a conflicting reuse. */

@@ -14,7 +14,6 @@ function item(id: string): CalculationItem {
     result: "3",
     region: "us-east-1",
     createdAt: "2026-11-22T00:00:00.000Z",
-    writtenAt: 1,
     expiresAt: 2,
     requestHash: "h",
   };
