@@ -6,6 +6,7 @@ import { OPERATION_ARITY, type Operation } from "../shared/operations.js";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from "../shared/problem.js";
 import type { BatchItemResult, Calculation, ErrorDetail } from "../shared/responses.js";
 import { type CalculationItem, expiresAtFor } from "../shared/table.js";
+import { describeError } from "./commons/errors.js";
 import type { Logger } from "./commons/logger.js";
 import type { FunctionMetrics } from "./commons/metrics.js";
 import { calculate, canonicalDecimal } from "./engine/calculate.js";
@@ -86,11 +87,6 @@ function toCalculation(item: CalculationItem): Calculation {
     region: item.region,
     createdAt: item.createdAt,
   };
-}
-
-/** `Name: message`, for the log line; never a stack or a body. */
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function problemResult(problem: ProblemInit): RouteResult {

@@ -21,5 +21,5 @@ export const handler = createApp({
   store,
   logger,
   metrics,
-  healthCheck: createHealthCheck({ store, isRegionDisabled: () => isRegionDisabled() }),
+  healthCheck: createHealthCheck({ store, isRegionDisabled }),
 });

@@ -1,4 +1,5 @@
 import type { HealthResponse } from "../shared/responses.js";
+import { describeError } from "./commons/errors.js";
 import type { CalculationStore } from "./store.js";
 
 /** At most this old: DESIGN.md §3. */
@@ -41,8 +42,7 @@ export function createHealthCheck(options: HealthCheckOptions): () => Promise<He
         checkedAt,
       };
     } catch (error) {
-      const { name, message } = error as Error;
-      return { status: "fail", detail: `${name}: ${message}`, latencyMs: nowMs() - started, checkedAt };
+      return { status: "fail", detail: describeError(error), latencyMs: nowMs() - started, checkedAt };
     }
   }
 

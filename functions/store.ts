@@ -1,6 +1,7 @@
 import type { NumberValue } from "@aws-sdk/lib-dynamodb";
 import { type CalculationItem, TABLE } from "../shared/table.js";
 import type { DocumentClientHandle } from "./commons/clients.js";
+import { describeError } from "./commons/errors.js";
 import type { FunctionMetrics } from "./commons/metrics.js";
 
 export type PutOutcome = { created: true } | { created: false; existing: CalculationItem };
@@ -30,10 +31,15 @@ export interface RetryPolicy {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * Wall time for a whole batch write, calls included. Each call already carries the SDK's own
+   * retries, so without a deadline a hung table would cost attempts × SDK retries × timeout.
+   */
+  budgetMs: number;
 }
 
-/** About 1.5 s of backoff at most, well inside the function timeout. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 25, maxDelayMs: 800 };
+/** At most 1.55 s of backoff, and 3 s in all: well inside the function timeout. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 25, maxDelayMs: 800, budgetMs: 3000 };
 
 /** BatchWriteItem's limit. */
 export const BATCH_WRITE_CHUNK = 25;
@@ -54,7 +60,7 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
+export function backoffDelay(attempt: number, policy: Omit<RetryPolicy, "budgetMs">, random: () => number): number {
   return Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
 }
 
@@ -114,9 +120,14 @@ export class DynamoCalculationStore implements CalculationStore {
   async putBatch(items: readonly CalculationItem[]): Promise<BatchPutOutcome> {
     const outcome: BatchPutOutcome = { written: new Set(), unacknowledged: new Map() };
     const handle = await this.options.connect();
+    const deadline = this.nowMs() + this.retry.budgetMs;
+    // The chunks are independent, so they are written side by side: 100 items cost one
+    // round-trip of latency, not four.
+    const chunks: CalculationItem[][] = [];
     for (let start = 0; start < items.length; start += BATCH_WRITE_CHUNK) {
-      await this.writeChunk(items.slice(start, start + BATCH_WRITE_CHUNK), handle, outcome);
+      chunks.push(items.slice(start, start + BATCH_WRITE_CHUNK));
     }
+    await Promise.all(chunks.map((chunk) => this.writeChunk(chunk, handle, outcome, deadline)));
     return outcome;
   }
 
@@ -124,15 +135,24 @@ export class DynamoCalculationStore implements CalculationStore {
     chunk: readonly CalculationItem[],
     { client, lib }: DocumentClientHandle,
     outcome: BatchPutOutcome,
+    deadline: number,
   ): Promise<void> {
     const table = this.options.tableName;
     let pending = chunk.map((item) => ({ PutRequest: { Item: this.toAttributes(item, lib) } }));
     let lastReason = "unprocessed by DynamoDB";
     for (let attempt = 0; attempt < this.retry.maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 0) await this.sleep(backoffDelay(attempt, this.retry, this.random));
+      if (attempt > 0) {
+        const delay = backoffDelay(attempt, this.retry, this.random);
+        if (this.nowMs() + delay >= deadline) {
+          lastReason = `${lastReason}; gave up at the ${this.retry.budgetMs} ms write budget`;
+          break;
+        }
+        await this.sleep(delay);
+      }
       try {
+        const abortSignal = AbortSignal.timeout(Math.max(1, deadline - this.nowMs()));
         const response = await this.timed("BatchWriteItem", () =>
-          client.send(new lib.BatchWriteCommand({ RequestItems: { [table]: pending } })),
+          client.send(new lib.BatchWriteCommand({ RequestItems: { [table]: pending } }), { abortSignal }),
         );
         const unprocessed = response.UnprocessedItems?.[table] ?? [];
         const unprocessedIds = new Set(unprocessed.map((r) => String(r.PutRequest?.Item?.id)));
@@ -143,7 +163,7 @@ export class DynamoCalculationStore implements CalculationStore {
         pending = pending.filter((r) => unprocessedIds.has(String(r.PutRequest.Item.id)));
         lastReason = "unprocessed by DynamoDB after retries (throughput exceeded)";
       } catch (error) {
-        lastReason = `${(error as Error).name}: ${(error as Error).message}`;
+        lastReason = describeError(error);
         if (!isRetryable(error)) break;
       }
     }

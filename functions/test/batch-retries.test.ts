@@ -61,7 +61,7 @@ describe("batch write retries", () => {
   });
 
   it("backs off exponentially with full jitter between attempts", async () => {
-    fixture = mockedStore({ maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 60 });
+    fixture = mockedStore({ maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 60, budgetMs: 5000 });
     fixture.mock.on(BatchWriteCommand).resolves(unprocessed(["a"]));
     await fixture.store.putBatch([item("a")]);
     expect(fixture.delays).toHaveLength(4);
@@ -80,6 +80,16 @@ describe("batch write retries", () => {
     expect(fixture.mock.commandCalls(BatchWriteCommand)).toHaveLength(4);
     expect([...outcome.written]).toEqual(["a"]);
     expect([...outcome.unacknowledged.keys()]).toEqual(["b"]);
+  });
+
+  it("gives up at the write budget even with attempts left, reporting the items unacknowledged", async () => {
+    let now = 0;
+    // Every call to the clock moves it 400 ms on: DynamoDB answering slowly, forever unprocessed.
+    fixture = mockedStore({ maxAttempts: 10, baseDelayMs: 1, maxDelayMs: 2, budgetMs: 2000 }, () => (now += 400));
+    fixture.mock.on(BatchWriteCommand).resolves(unprocessed(["a"]));
+    const outcome = await fixture.store.putBatch([item("a")]);
+    expect(fixture.mock.commandCalls(BatchWriteCommand).length).toBeLessThan(10);
+    expect(outcome.unacknowledged.get("a")).toContain("2000 ms write budget");
   });
 
   it("retries after throttling and after a network error", async () => {

@@ -14,7 +14,10 @@ export const MOCK_REGION = "us-east-1";
  * The real store and app over a document client whose calls are mocked. Only for faults that
  * DynamoDB Local cannot produce on demand: throttling, unprocessed items, network errors.
  */
-export function mockedStore(retry: RetryPolicy = { maxAttempts: 4, baseDelayMs: 8, maxDelayMs: 40 }) {
+export function mockedStore(
+  retry: RetryPolicy = { maxAttempts: 4, baseDelayMs: 8, maxDelayMs: 40, budgetMs: 5000 },
+  nowMs: () => number = Date.now,
+) {
   const client = lib.DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: MOCK_REGION, credentials: { accessKeyId: "test", secretAccessKey: "test" } }),
   );
@@ -26,6 +29,7 @@ export function mockedStore(retry: RetryPolicy = { maxAttempts: 4, baseDelayMs: 
     metrics,
     connect: async () => ({ client, lib }),
     retry,
+    nowMs,
     sleep: async (ms) => {
       delays.push(ms);
     },
