@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { assertJava, ensureDynamoDbLocal, javaExecutable } from "./jar.js";
+import { localDynamoDbClient } from "./tables.js";
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -41,31 +43,26 @@ async function waitUntilReady(
   output: () => string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `DynamoDB Local exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output()}`,
-      );
+  // One attempt per poll: the SDK's own retries would only slow the loop down.
+  const probe = localDynamoDbClient(endpoint, "us-east-1", { maxAttempts: 1 });
+  try {
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(
+          `DynamoDB Local exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output()}`,
+        );
+      }
+      try {
+        await probe.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(1000) });
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
-    try {
-      const response = await fetch(endpoint, {
-        method: "POST",
-        headers: {
-          "content-type": "application/x-amz-json-1.0",
-          "x-amz-target": "DynamoDB_20120810.ListTables",
-          authorization:
-            "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
-        },
-        body: "{}",
-        signal: AbortSignal.timeout(1000),
-      });
-      await response.arrayBuffer();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms:\n${output()}`);
+  } finally {
+    probe.destroy();
   }
-  throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms:\n${output()}`);
 }
 
 /**

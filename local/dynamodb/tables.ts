@@ -9,8 +9,17 @@ import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createTableInput, TABLE } from "../../shared/table.js";
 
 /** A client for DynamoDB Local; it accepts any credentials. */
-export function localDynamoDbClient(endpoint: string, region: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+export function localDynamoDbClient(
+  endpoint: string,
+  region: string,
+  options: { maxAttempts?: number } = {},
+): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    ...options,
+  });
 }
 
 /**
