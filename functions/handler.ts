@@ -21,5 +21,10 @@ export const handler = createApp({
   store,
   logger,
   metrics,
-  healthCheck: createHealthCheck({ store, isRegionDisabled }),
+  healthCheck: createHealthCheck({
+    store,
+    isRegionDisabled,
+    ...(environment.CALCBURST_HEALTH_CACHE_MS !== undefined && { cacheMs: Number(environment.CALCBURST_HEALTH_CACHE_MS) }),
+  }),
+  ...(environment.CALCBURST_TTL_DAYS !== undefined && { ttlDays: Number(environment.CALCBURST_TTL_DAYS) }),
 });

@@ -19,6 +19,21 @@ export const schema = z.object({
   CALCBURST_REGION_DISABLED: z.optional(
     z.enum(["true", "false"], { error: "CALCBURST_REGION_DISABLED must be true or false" }),
   ),
+  /** Days an item lives before DynamoDB TTL removes it (the stack's tableTtlDays); 30 when unset. */
+  CALCBURST_TTL_DAYS: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[1-9]\d{0,3}$/, { error: "CALCBURST_TTL_DAYS must be a whole number of days, 1 to 9999" })),
+  ),
+  /**
+   * How long /health reuses its data check; 5000 when unset. The local cloud shrinks it with
+   * its --time-scale, as it shrinks Route 53's interval.
+   */
+  CALCBURST_HEALTH_CACHE_MS: z.optional(
+    z
+      .string()
+      .check(z.regex(/^\d{1,5}$/, { error: "CALCBURST_HEALTH_CACHE_MS must be a whole number of ms, 0 to 99999" })),
+  ),
   LOG_LEVEL: z.optional(
     z.enum(["debug", "info", "warn", "error", "silent"], {
       error: "LOG_LEVEL must be one of debug, info, warn, error, silent",

@@ -34,3 +34,26 @@ export const METRICS = {
 
 /** The `operation` label value for requests that carry no valid operation. */
 export const NO_OPERATION_LABEL = "none";
+
+/**
+ * The local cloud's replicator (the global table's stand-in). `lag` is the counterpart of the
+ * global table's CloudWatch `ReplicationLatency`: the age of a change when the other region has it.
+ */
+export const REPLICATION_METRICS = {
+  lag: {
+    name: "calcburst_replication_latency_seconds",
+    help: "Age of a change (now minus the item's createdAt) when it was applied to another region.",
+    labels: ["source_region", "target_region"],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  },
+  records: {
+    name: "calcburst_replication_records_total",
+    help: "Stream records offered to another region, by event and outcome (applied, superseded, echo, sentinel).",
+    labels: ["source_region", "target_region", "event", "outcome"],
+  },
+  errors: {
+    name: "calcburst_replication_errors_total",
+    help: "Failed reads of the source stream or writes to the target, each retried with backoff.",
+    labels: ["source_region", "target_region"],
+  },
+} as const;

@@ -1,12 +1,31 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { buildHttpApiEvent } from "../../shared/payload-v2.js";
+import type { InvocationOutcome, PayloadV2Handler, TokenBucket } from "./lambda.js";
 
 /** API Gateway HTTP APIs refuse bodies over 10 MB before Lambda sees them. */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-export type PayloadV2Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+export type { PayloadV2Handler };
+
+/** Something that runs the function for an event: a LambdaEmulator, or a plain handler. */
+export interface Invoker {
+  invoke(event: APIGatewayProxyEventV2): Promise<InvocationOutcome>;
+}
+
+/** Calls a handler directly: no timeout, concurrency or cold starts (tests, benchmarks). */
+export function directInvoker(handler: PayloadV2Handler): Invoker {
+  return {
+    async invoke(event) {
+      try {
+        return { kind: "response", result: await handler(event), coldStart: false };
+      } catch (error) {
+        return { kind: "error", error };
+      }
+    },
+  };
+}
 
 export interface RegionServer {
   url: string;
@@ -16,7 +35,9 @@ export interface RegionServer {
 
 export interface RegionServerOptions {
   region: string;
-  handler: PayloadV2Handler;
+  function: Invoker;
+  /** Stage throttling; none when absent. */
+  throttle?: TokenBucket;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -41,8 +62,10 @@ function gatewayError(response: ServerResponse, status: number, message: string)
 }
 
 /**
- * One region's API: turns each HTTP request into the payload-2.0 event API Gateway would
- * send, invokes the handler, and writes its structured response back.
+ * One region's API Gateway HTTP API: turns each HTTP request into the payload-2.0 event API
+ * Gateway would send, invokes the function, and writes its structured response back. Where
+ * the function cannot answer, it answers as API Gateway does: 429 when the stage throttles or
+ * Lambda has no concurrency left, 503 when the integration times out, 500 when it fails.
  */
 export async function startRegionServer(options: RegionServerOptions): Promise<RegionServer> {
   const host = options.host ?? "127.0.0.1";
@@ -50,6 +73,9 @@ export async function startRegionServer(options: RegionServerOptions): Promise<R
     try {
       const body = await readBody(request);
       if (body === "too-large") return gatewayError(response, 413, "Request Entity Too Large");
+      if (options.throttle !== undefined && !options.throttle.take()) {
+        return gatewayError(response, 429, "Too Many Requests");
+      }
       const event = buildHttpApiEvent({
         method: request.method ?? "GET",
         path: request.url ?? "/",
@@ -57,7 +83,11 @@ export async function startRegionServer(options: RegionServerOptions): Promise<R
         body,
         sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
       });
-      const result = await options.handler(event);
+      const outcome = await options.function.invoke(event);
+      if (outcome.kind === "throttled") return gatewayError(response, 429, "Too Many Requests");
+      if (outcome.kind === "timeout") return gatewayError(response, 503, "Service Unavailable");
+      if (outcome.kind === "error") return gatewayError(response, 500, "Internal Server Error");
+      const { result } = outcome;
       const headers: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
       if (result.cookies !== undefined) headers["set-cookie"] = result.cookies;

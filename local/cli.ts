@@ -1,0 +1,238 @@
+/**
+ * The local cloud's command line.
+ *   up                       start the cloud in the foreground (what `npm start` runs)
+ *   status                   health, routing, replication and processes of the running cloud
+ *   fail <region> --mode m   inject a fault: api | data | health | isolate
+ *   restore <region>         undo every fault on the region
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { loadStack, PROJECT_ROOT } from "../shared/stack-file.js";
+import { type CloudState, type CloudStatus, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
+import { startControlServer } from "./cloud/control.js";
+import { runDemo } from "./demo.js";
+
+const BUNDLE = path.join(PROJECT_ROOT, "dist", "functions", "handler.js");
+const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no-demo --exit-after-demo]
+       npm run local -- status [--json]
+       npm run local -- fail <region> --mode ${FAULT_MODES.join("|")}
+       npm run local -- restore <region>
+options: --state-dir <dir> (default .local) for every command`;
+
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    stack: { type: "string", default: "prod" },
+    port: { type: "string", default: "8080" },
+    "time-scale": { type: "string", default: "1" },
+    "state-dir": { type: "string", default: path.join(PROJECT_ROOT, ".local") },
+    "no-demo": { type: "boolean", default: false },
+    "exit-after-demo": { type: "boolean", default: false },
+    "log-level": { type: "string", default: "info" },
+    mode: { type: "string" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+class UsageError extends Error {}
+
+/** The AWS SDK warns once per process that it will need Node 22 from 2027; Lambda runs Node 22. */
+function quietSdkNodeWarning(): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    if (!warning.message.startsWith("NodeVersionSupportWarning")) console.warn(`${warning.name}: ${warning.message}`);
+  });
+}
+
+function numberFlag(name: string, value: string, check: (n: number) => boolean, rule: string): number {
+  const parsed = Number(value);
+  if (!check(parsed)) throw new UsageError(`--${name} must be ${rule}, not ${value}`);
+  return parsed;
+}
+
+async function up(): Promise<void> {
+  quietSdkNodeWarning();
+  const { stack, file, config } = loadStack(flags.stack);
+  const timeScale = numberFlag("time-scale", flags["time-scale"], (n) => n > 0 && n <= 1, "a number in (0, 1]");
+  const port = numberFlag("port", flags.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536, "a port number");
+  if (!existsSync(BUNDLE)) throw new UsageError(`${BUNDLE} is missing: run npm run build (npm start does)`);
+  console.log(
+    `CalcBurst local cloud: stack ${stack} (${path.relative(process.cwd(), file)}), regions ${config.regions.join(", ")}`,
+  );
+
+  const cloud = new LocalCloud({
+    stack,
+    config,
+    timeScale,
+    routerPort: port,
+    stateDirectory: path.resolve(flags["state-dir"]),
+    bundlePath: BUNDLE,
+    logLevel: flags["log-level"],
+    progress: (line) => console.log(line),
+  });
+  let control: { close(): Promise<void> } | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (code: number) => {
+    stopping ??= (async () => {
+      console.log("stopping the local cloud ...");
+      await control?.close().catch(() => undefined);
+      await cloud.stop();
+      console.log("stopped: every child process has exited");
+      process.exit(code);
+    })();
+    return stopping;
+  };
+  process.once("SIGINT", () => void shutdown(0));
+  process.once("SIGTERM", () => void shutdown(0));
+  process.once("uncaughtException", (error) => {
+    console.error(`local cloud crashed: ${error.stack ?? error.message}`);
+    void shutdown(1);
+  });
+
+  try {
+    await cloud.start();
+    const server = await startControlServer(cloud);
+    control = server;
+    cloud.setControlUrl(server.url);
+    console.log("waiting for every region to answer /health through the router ...");
+    await cloud.waitUntilReady();
+    console.log(
+      `state: ${path.relative(process.cwd(), cloud.stateFile)}   logs: ${path.relative(process.cwd(), cloud.logDirectory)}/`,
+    );
+    console.log(`CalcBurst local cloud ready: ${cloud.routerUrl}`);
+    if (!flags["no-demo"]) {
+      await runDemo({
+        routerUrl: cloud.routerUrl,
+        locations: Object.keys(config.localClientLatencyMs),
+        regions: config.regions,
+        log: (line) => console.log(line),
+      });
+    }
+    if (flags["exit-after-demo"]) return void (await shutdown(0));
+    console.log(`
+try:
+  curl -s ${cloud.routerUrl}/v1/calculations -H 'content-type: application/json' -H 'x-client-location: us' -d '{"operation":"mean","operands":[1,2,3.5]}'
+  npm run local -- status
+  npm run local -- fail ${config.regions[0]} --mode health      (then: npm run local -- restore ${config.regions[0]})
+Ctrl-C stops everything.`);
+  } catch (error) {
+    console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+    await shutdown(1);
+  }
+}
+
+function readState(): CloudState {
+  const file = path.join(path.resolve(flags["state-dir"]), "state.json");
+  if (!existsSync(file)) {
+    throw new UsageError(
+      `the local cloud is not running (no ${path.relative(process.cwd(), file)}): start it with npm start`,
+    );
+  }
+  return JSON.parse(readFileSync(file, "utf8")) as CloudState;
+}
+
+async function control<T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
+  const state = readState();
+  const response = await fetch(`${state.control.url}${route}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(15_000),
+  }).catch((error: Error) => {
+    throw new UsageError(
+      `the local cloud (pid ${state.supervisor.pid}) does not answer on ${state.control.url}: ${error.message}. If it crashed, start it again with npm start`,
+    );
+  });
+  const answer = (await response.json()) as T & { message?: string };
+  if (!response.ok) throw new UsageError(answer.message ?? `HTTP ${response.status}`);
+  return answer;
+}
+
+function printStatus(status: CloudStatus): void {
+  const { state } = status;
+  console.log(`CalcBurst local cloud: stack ${state.stack}, router ${state.router.url}, since ${state.startedAt}`);
+  console.log(
+    `health checks every ${state.healthCheck.intervalMs} ms, threshold ${state.healthCheck.failureThreshold}, timeout ${state.healthCheck.timeoutMs} ms; record TTL ${state.recordTtlMs} ms; time scale ${state.timeScale}`,
+  );
+  console.log("\nregions (as the router's health checks see them)");
+  for (const health of status.health) {
+    const region = state.regions[health.region];
+    const last =
+      health.lastCheck === null
+        ? "not checked yet"
+        : `${health.lastCheck.passed ? "pass" : "fail"} ${health.lastCheck.detail}`;
+    const faults = region?.faults.length ? `  faults: ${region.faults.join(", ")}` : "";
+    const fn = status.functions[health.region];
+    const instances = fn ? `  cold starts ${fn.coldStarts}, in flight ${fn.inFlight}` : "";
+    console.log(
+      `  ${health.region.padEnd(12)} ${(health.healthy ? "HEALTHY" : "UNHEALTHY").padEnd(9)} last check: ${last}${faults}${instances}`,
+    );
+  }
+  console.log("\nrouting (a fresh DNS answer per client location)");
+  for (const [location, region] of Object.entries(status.routingTable))
+    console.log(`  ${location.padEnd(8)} → ${region}`);
+  console.log(
+    `  resolvers holding an answer: ${JSON.stringify(status.resolverCache)}; routed so far: ${JSON.stringify(status.routedRequests)}`,
+  );
+  console.log("\nreplication");
+  const replication = status.replication as {
+    pairs?: {
+      source: string;
+      target: string;
+      paused: boolean;
+      records: { applied: number };
+      lag: { p50Ms: number | null; p99Ms: number | null };
+      lastError: string | null;
+    }[];
+    error?: string;
+  };
+  if (replication.error !== undefined) console.log(`  ${replication.error}`);
+  for (const pair of replication.pairs ?? []) {
+    console.log(
+      `  ${`${pair.source} → ${pair.target}`.padEnd(26)} ${pair.paused ? "PAUSED " : "running"} applied ${pair.records.applied}, lag p50 ${pair.lag.p50Ms ?? "-"} ms p99 ${pair.lag.p99Ms ?? "-"} ms${pair.lastError ? `, last error: ${pair.lastError}` : ""}`,
+    );
+  }
+  console.log("\nprocesses");
+  console.log(
+    `  supervisor + router + control   pid ${state.supervisor.pid}   ${state.router.url}  ${state.control.url}`,
+  );
+  for (const [name, region] of Object.entries(state.regions)) {
+    console.log(`  ${`${name} API`.padEnd(31)} pid ${region.api.pid ?? "(stopped)"}   ${region.api.url}`);
+    console.log(`  ${`${name} DynamoDB Local`.padEnd(31)} pid ${region.dynamodb.pid}   ${region.dynamodb.endpoint}`);
+  }
+  console.log(`  ${"replicator".padEnd(31)} pid ${state.replicator.pid ?? "(restarting)"}   ${state.replicator.url}`);
+}
+
+async function main(): Promise<void> {
+  const [command = "up", region] = positionals;
+  if (flags.help) return console.log(USAGE);
+  switch (command) {
+    case "up":
+      return up();
+    case "status": {
+      const status = await control<CloudStatus>("GET", "/status");
+      return flags.json ? console.log(JSON.stringify(status, null, 2)) : printStatus(status);
+    }
+    case "fail": {
+      if (region === undefined)
+        throw new UsageError("fail needs a region: npm run local -- fail <region> --mode <mode>");
+      if (flags.mode === undefined) throw new UsageError(`fail needs --mode ${FAULT_MODES.join("|")}`);
+      const { message } = await control<{ message: string }>("POST", "/fail", { region, mode: flags.mode });
+      return console.log(message);
+    }
+    case "restore": {
+      if (region === undefined) throw new UsageError("restore needs a region: npm run local -- restore <region>");
+      const { message } = await control<{ message: string }>("POST", "/restore", { region });
+      return console.log(message);
+    }
+    default:
+      throw new UsageError(`unknown command ${command}\n${USAGE}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(error instanceof UsageError ? 2 : 1);
+});

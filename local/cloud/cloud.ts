@@ -1,0 +1,435 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
+import { type DynamoDbLocal, freePort, startDynamoDbLocal } from "../dynamodb/launcher.js";
+import { ensureCalculationsTable } from "../dynamodb/tables.js";
+import { HealthChecks, type RegionHealth } from "../router/health-checks.js";
+import { LatencyResolver } from "../router/resolver.js";
+import { type Router, startRouter, TARGET_REGION_HEADER } from "../router/server.js";
+import type { ChildMessage, RegionSettings, RegionStats, ReplicatorSettings } from "./ipc.js";
+import { NodeChild } from "./node-child.js";
+
+export const TABLE_NAME = "calcburst-calculations";
+export const FAULT_MODES = ["api", "data", "health", "isolate"] as const;
+export type FaultMode = (typeof FAULT_MODES)[number];
+
+/** Route 53 waits 4 s for a connection and 2 s for the answer; scaled runs keep at least 1 s. */
+const HEALTH_CHECK_TIMEOUT_MS = { max: 4000, min: 1000 };
+const REPLICATOR_POLL_MS = 20;
+const RESTART_DELAY_MS = 250;
+
+export interface LocalCloudOptions {
+  stack: string;
+  config: StackConfig;
+  /** Shrinks the health-check interval, the record TTL and the function's health cache. */
+  timeScale: number;
+  routerPort: number;
+  stateDirectory: string;
+  bundlePath: string;
+  logLevel?: string;
+  progress?: (line: string) => void;
+}
+
+interface RegionRuntime {
+  region: string;
+  port: number;
+  dynamodb: DynamoDbLocal;
+  api: NodeChild;
+  faults: Set<FaultMode>;
+  killSwitch: boolean;
+}
+
+export interface ProcessInfo {
+  name: string;
+  pid: number | null;
+  port: number | null;
+  url: string | null;
+}
+
+export interface CloudState {
+  stack: string;
+  timeScale: number;
+  startedAt: string;
+  supervisor: { pid: number };
+  router: { url: string };
+  control: { url: string };
+  healthCheck: { intervalMs: number; failureThreshold: number; timeoutMs: number };
+  recordTtlMs: number;
+  regions: Record<
+    string,
+    { api: { url: string; pid: number | null }; dynamodb: { endpoint: string; pid: number }; faults: FaultMode[] }
+  >;
+  replicator: { url: string; pid: number | null };
+  logs: string;
+}
+
+export interface CloudStatus {
+  state: CloudState;
+  health: RegionHealth[];
+  routingTable: Record<string, string>;
+  resolverCache: Record<string, number>;
+  routedRequests: Record<string, number>;
+  functions: Record<string, RegionStats | null>;
+  replication: unknown;
+}
+
+const isStats = (message: ChildMessage): message is Extract<ChildMessage, { type: "stats" }> =>
+  message.type === "stats";
+const isAcknowledgement = (message: ChildMessage): message is Extract<ChildMessage, { type: "acknowledged" }> =>
+  message.type === "acknowledged";
+
+/**
+ * The local two-region cloud: per region a DynamoDB Local and an API process, one replicator
+ * between them, and the router in this process. Knows every child, injects faults, and writes
+ * the state file that the CLI and the tests read.
+ */
+export class LocalCloud {
+  private readonly regions = new Map<string, RegionRuntime>();
+  private replicator: NodeChild | undefined;
+  private replicatorPort = 0;
+  private router: Router | undefined;
+  private checks: HealthChecks | undefined;
+  private resolver: LatencyResolver | undefined;
+  private controlUrl = "";
+  private readonly isolated = new Set<string>();
+  private shuttingDown = false;
+  private readonly startedAt = new Date().toISOString();
+  private readonly progress: (line: string) => void;
+
+  constructor(readonly options: LocalCloudOptions) {
+    this.progress = options.progress ?? (() => undefined);
+  }
+
+  get stateFile(): string {
+    return path.join(this.options.stateDirectory, "state.json");
+  }
+
+  get logDirectory(): string {
+    return path.join(this.options.stateDirectory, "logs");
+  }
+
+  get routerUrl(): string {
+    return this.router?.url ?? "";
+  }
+
+  get healthCheckSettings() {
+    const intervalMs = scaledMs(this.options.config.healthCheckIntervalSeconds, this.options.timeScale);
+    const timeoutMs = Math.min(HEALTH_CHECK_TIMEOUT_MS.max, Math.max(HEALTH_CHECK_TIMEOUT_MS.min, intervalMs));
+    return { intervalMs, failureThreshold: this.options.config.healthCheckFailureThreshold, timeoutMs };
+  }
+
+  get recordTtlMs(): number {
+    return scaledMs(this.options.config.recordTtlSeconds, this.options.timeScale);
+  }
+
+  private regionSettings(runtime: Pick<RegionRuntime, "region" | "port" | "dynamodb" | "killSwitch">): RegionSettings {
+    const { config, timeScale } = this.options;
+    return {
+      region: runtime.region,
+      port: runtime.port,
+      bundlePath: this.options.bundlePath,
+      tableName: TABLE_NAME,
+      dynamodbEndpoint: runtime.dynamodb.endpoint,
+      timeoutMs: config.lambdaTimeoutSeconds * 1000,
+      concurrency: config.lambdaReservedConcurrency,
+      throttleRatePerSecond: config.apiThrottlingRateLimit,
+      throttleBurst: config.apiThrottlingBurstLimit,
+      healthCacheMs: scaledMs(5, timeScale),
+      ttlDays: config.tableTtlDays,
+      logLevel: this.options.logLevel ?? "info",
+      killSwitch: runtime.killSwitch,
+    };
+  }
+
+  private replicatorSettings(): ReplicatorSettings {
+    return {
+      port: this.replicatorPort,
+      replicas: [...this.regions.values()].map((runtime) => ({
+        region: runtime.region,
+        endpoint: runtime.dynamodb.endpoint,
+        tableName: TABLE_NAME,
+      })),
+      checkpointFile: path.join(this.options.stateDirectory, "replicator", "checkpoints.json"),
+      isolated: [...this.isolated],
+      pollIntervalMs: REPLICATOR_POLL_MS,
+    };
+  }
+
+  /** A child that dies unasked is restarted, as Lambda and a process supervisor would. */
+  private restartLater(child: NodeChild, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.shuttingDown) return;
+    this.progress(`${child.name} exited unexpectedly (${signal ?? `code ${code}`}); restarting it`);
+    setTimeout(() => {
+      if (this.shuttingDown) return;
+      child
+        .start()
+        .then(() => {
+          this.progress(`${child.name} restarted (pid ${child.pid})`);
+          this.writeState();
+        })
+        .catch((error: Error) => this.progress(`${child.name} could not restart: ${error.message}`));
+    }, RESTART_DELAY_MS);
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.options;
+    mkdirSync(this.logDirectory, { recursive: true });
+    // A new cloud has new streams: old checkpoints would point nowhere.
+    rmSync(path.join(this.options.stateDirectory, "replicator"), { recursive: true, force: true });
+
+    this.progress(`starting DynamoDB Local for ${config.regions.join(", ")} ...`);
+    const databases = await Promise.allSettled(config.regions.map(() => startDynamoDbLocal()));
+    const failed = databases.find((result) => result.status === "rejected");
+    if (failed !== undefined) {
+      for (const result of databases) if (result.status === "fulfilled") await result.value.stop();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    for (const [index, region] of config.regions.entries()) {
+      const dynamodb = (databases[index] as PromiseFulfilledResult<DynamoDbLocal>).value;
+      const runtime: RegionRuntime = {
+        region,
+        port: await freePort(),
+        dynamodb,
+        faults: new Set(),
+        killSwitch: false,
+        api: new NodeChild({
+          name: `${region} API`,
+          script: path.join(__dirname, "..", "region", "main.ts"),
+          settings: () => this.regionSettings(runtime),
+          logFile: path.join(this.logDirectory, `api-${region}.log`),
+          onUnexpectedExit: (code, signal) => this.restartLater(runtime.api, code, signal),
+        }),
+      };
+      this.regions.set(region, runtime);
+    }
+    this.writeState();
+    await Promise.all(
+      [...this.regions.values()].map(async ({ region, dynamodb }) => {
+        await ensureCalculationsTable(dynamodb.endpoint, region, TABLE_NAME);
+        this.progress(`  ${region}: DynamoDB Local ${dynamodb.endpoint} (pid ${dynamodb.pid}), table ${TABLE_NAME}`);
+      }),
+    );
+
+    this.progress("starting the regional APIs (API Gateway + Lambda emulation) ...");
+    await Promise.all(
+      [...this.regions.values()].map(async (runtime) => {
+        await runtime.api.start();
+        this.progress(`  ${runtime.region}: API http://127.0.0.1:${runtime.port} (pid ${runtime.api.pid})`);
+      }),
+    );
+
+    this.progress("starting the replicator (the global table's streams, last writer wins) ...");
+    this.replicatorPort = await freePort();
+    const replicator = new NodeChild({
+      name: "replicator",
+      script: path.join(__dirname, "..", "replicator", "main.ts"),
+      settings: () => this.replicatorSettings(),
+      logFile: path.join(this.logDirectory, "replicator.log"),
+      onUnexpectedExit: (code, signal) => this.restartLater(replicator, code, signal),
+    });
+    this.replicator = replicator;
+    await replicator.start();
+    this.progress(`  replicator http://127.0.0.1:${this.replicatorPort} (pid ${replicator.pid})`);
+
+    const { intervalMs, failureThreshold, timeoutMs } = this.healthCheckSettings;
+    this.checks = new HealthChecks({
+      regions: config.regions.map((region) => ({ region, url: () => `http://127.0.0.1:${this.runtime(region).port}` })),
+      intervalMs,
+      failureThreshold,
+      timeoutMs,
+      reachable: (region) => !this.isolated.has(region),
+      onChange: (region, healthy, detail) =>
+        this.progress(`router: ${region} is now ${healthy ? "healthy" : `unhealthy (${detail})`}`),
+    });
+    this.resolver = new LatencyResolver({
+      regions: config.regions,
+      latencyMs: config.localClientLatencyMs,
+      ttlMs: this.recordTtlMs,
+      isHealthy: (region) => this.checks?.isHealthy(region) ?? false,
+    });
+    this.router = await startRouter({
+      resolver: this.resolver,
+      defaultLocation: config.localDefaultClientLocation,
+      regions: config.regions,
+      port: this.options.routerPort,
+      regionUrl: (region) => (this.isolated.has(region) ? undefined : `http://127.0.0.1:${this.runtime(region).port}`),
+    }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === "EADDRINUSE"
+        ? new Error(`port ${this.options.routerPort} is in use: pass another with npm start -- --port <n>`)
+        : error;
+    });
+    this.checks.start();
+    this.progress(
+      `router ${this.router.url}: health checks every ${intervalMs} ms, threshold ${failureThreshold}, record TTL ${this.recordTtlMs} ms` +
+        (this.options.timeScale !== 1 ? ` (time scale ${this.options.timeScale})` : ""),
+    );
+  }
+
+  setControlUrl(url: string): void {
+    this.controlUrl = url;
+    this.writeState();
+  }
+
+  private runtime(region: string): RegionRuntime {
+    const runtime = this.regions.get(region);
+    if (runtime === undefined) {
+      throw new Error(
+        `${region} is not a region of stack ${this.options.stack} (${[...this.regions.keys()].join(", ")})`,
+      );
+    }
+    return runtime;
+  }
+
+  /** Resolves once every region answers `/health` 200 through the router's regional names. */
+  async waitUntilReady(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const pending = new Set(this.regions.keys());
+    while (pending.size > 0) {
+      for (const region of [...pending]) {
+        const response = await fetch(`${this.routerUrl}/health`, {
+          headers: { [TARGET_REGION_HEADER]: region },
+          signal: AbortSignal.timeout(2000),
+        }).catch(() => undefined);
+        await response?.arrayBuffer();
+        if (response?.status === 200 && this.checks?.isHealthy(region)) {
+          pending.delete(region);
+          this.progress(`  ${region}: /health 200 through the router`);
+        }
+      }
+      if (pending.size === 0) break;
+      if (Date.now() > deadline) {
+        throw new Error(`not ready after ${timeoutMs / 1000} s: ${[...pending].join(", ")} did not answer /health 200`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async fail(region: string, mode: FaultMode): Promise<string> {
+    const runtime = this.runtime(region);
+    if (runtime.faults.has(mode)) return `${region} already has the ${mode} fault`;
+    runtime.faults.add(mode);
+    let done: string;
+    switch (mode) {
+      case "api":
+        await runtime.api.stop();
+        done = `${region}'s API is stopped`;
+        break;
+      case "data":
+        // Frozen, not killed: the data survives, as a regional outage keeps durable writes.
+        process.kill(runtime.dynamodb.pid, "SIGSTOP");
+        done = `${region}'s DynamoDB Local (pid ${runtime.dynamodb.pid}) is frozen`;
+        break;
+      case "health":
+        runtime.killSwitch = true;
+        if (runtime.api.running) await this.setKillSwitch(runtime, true);
+        done = `${region}'s kill switch CALCBURST_REGION_DISABLED is on`;
+        break;
+      case "isolate":
+        this.isolated.add(region);
+        await this.replicator?.request({ type: "isolate", region }, isAcknowledgement).catch(() => undefined);
+        done = `${region} is cut off from the router and from replication; its own API and data keep running`;
+        break;
+    }
+    this.writeState();
+    return done;
+  }
+
+  private async setKillSwitch(runtime: RegionRuntime, disabled: boolean): Promise<void> {
+    await runtime.api.request({ type: "set-kill-switch", disabled }, isAcknowledgement);
+  }
+
+  async restore(region: string): Promise<string> {
+    const runtime = this.runtime(region);
+    const restored: string[] = [];
+    if (runtime.faults.has("isolate")) {
+      this.isolated.delete(region);
+      await this.replicator?.request({ type: "rejoin", region }, isAcknowledgement).catch(() => undefined);
+      restored.push("reconnected");
+    }
+    if (runtime.faults.has("data")) {
+      process.kill(runtime.dynamodb.pid, "SIGCONT");
+      restored.push("DynamoDB Local resumed");
+    }
+    runtime.killSwitch = false;
+    if (runtime.faults.has("api")) {
+      await runtime.api.start();
+      restored.push(`API started (pid ${runtime.api.pid})`);
+    } else if (runtime.faults.has("health")) {
+      await this.setKillSwitch(runtime, false);
+      restored.push("kill switch off");
+    }
+    runtime.faults.clear();
+    this.writeState();
+    return restored.length === 0 ? `${region} had no fault to restore` : `${region}: ${restored.join(", ")}`;
+  }
+
+  state(): CloudState {
+    return {
+      stack: this.options.stack,
+      timeScale: this.options.timeScale,
+      startedAt: this.startedAt,
+      supervisor: { pid: process.pid },
+      router: { url: this.routerUrl },
+      control: { url: this.controlUrl },
+      healthCheck: this.healthCheckSettings,
+      recordTtlMs: this.recordTtlMs,
+      regions: Object.fromEntries(
+        [...this.regions.values()].map((runtime) => [
+          runtime.region,
+          {
+            api: { url: `http://127.0.0.1:${runtime.port}`, pid: runtime.api.pid ?? null },
+            dynamodb: { endpoint: runtime.dynamodb.endpoint, pid: runtime.dynamodb.pid },
+            faults: [...runtime.faults],
+          },
+        ]),
+      ),
+      replicator: { url: `http://127.0.0.1:${this.replicatorPort}`, pid: this.replicator?.pid ?? null },
+      logs: this.logDirectory,
+    };
+  }
+
+  writeState(): void {
+    if (this.shuttingDown) return;
+    const temporary = `${this.stateFile}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(this.state(), null, 2)}\n`);
+    renameSync(temporary, this.stateFile);
+  }
+
+  async status(): Promise<CloudStatus> {
+    const functions: Record<string, RegionStats | null> = {};
+    for (const runtime of this.regions.values()) {
+      functions[runtime.region] = runtime.api.running
+        ? await runtime.api
+            .request({ type: "stats", requestId: runtime.api.newRequestId() }, isStats, 1000)
+            .then((answer) => answer.stats)
+            .catch(() => null)
+        : null;
+    }
+    const replication = await fetch(`http://127.0.0.1:${this.replicatorPort}/status`, {
+      signal: AbortSignal.timeout(2000),
+    })
+      .then((response) => response.json() as Promise<unknown>)
+      .catch((error: Error) => ({ error: `the replicator did not answer: ${error.message}` }));
+    return {
+      state: this.state(),
+      health: this.checks?.status() ?? [],
+      routingTable: this.resolver?.routingTable() ?? {},
+      resolverCache: this.resolver?.cachedClients() ?? {},
+      routedRequests: this.router?.routed() ?? {},
+      functions,
+      replication,
+    };
+  }
+
+  /** Stops every child; safe to call more than once. */
+  async stop(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.checks?.stop();
+    await this.router?.close().catch(() => undefined);
+    await this.replicator?.stop().catch(() => undefined);
+    await Promise.all([...this.regions.values()].map((runtime) => runtime.api.stop().catch(() => undefined)));
+    await Promise.all([...this.regions.values()].map((runtime) => runtime.dynamodb.stop().catch(() => undefined)));
+    rmSync(this.stateFile, { force: true });
+  }
+}

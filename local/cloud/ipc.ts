@@ -1,0 +1,84 @@
+/**
+ * Messages between the local cloud's supervisor and its node children (region APIs and the
+ * replicator), over the IPC channel `fork` opens. The channel doubles as a watchdog: a child
+ * whose supervisor dies sees it disconnect and exits.
+ */
+
+export interface RegionSettings {
+  region: string;
+  port: number;
+  bundlePath: string;
+  tableName: string;
+  dynamodbEndpoint: string;
+  timeoutMs: number;
+  concurrency: number;
+  throttleRatePerSecond: number;
+  throttleBurst: number;
+  healthCacheMs: number;
+  ttlDays: number;
+  logLevel: string;
+  killSwitch: boolean;
+}
+
+export interface ReplicaEndpoint {
+  region: string;
+  endpoint: string;
+  tableName: string;
+}
+
+export interface ReplicatorSettings {
+  port: number;
+  replicas: ReplicaEndpoint[];
+  checkpointFile: string;
+  isolated: string[];
+  pollIntervalMs: number;
+}
+
+export type SupervisorMessage =
+  | { type: "set-kill-switch"; disabled: boolean }
+  | { type: "stats"; requestId: number }
+  | { type: "isolate"; region: string }
+  | { type: "rejoin"; region: string };
+
+export interface RegionStats {
+  coldStarts: number;
+  inFlight: number;
+  idleInstances: number;
+  killSwitch: boolean;
+}
+
+export type ChildMessage =
+  | { type: "ready"; port: number }
+  | { type: "stats"; requestId: number; stats: RegionStats }
+  | { type: "acknowledged"; of: SupervisorMessage["type"] };
+
+/** The environment variable that carries a child's settings as JSON. */
+export const SETTINGS_VARIABLE = "CALCBURST_CHILD_SETTINGS";
+
+export function readSettings<T>(): T {
+  const raw = process.env[SETTINGS_VARIABLE];
+  if (raw === undefined) throw new Error(`${SETTINGS_VARIABLE} is not set: this process is started by the local cloud`);
+  return JSON.parse(raw) as T;
+}
+
+/**
+ * A child stops when its supervisor asks (SIGTERM) or disappears (the IPC channel closes).
+ * Ctrl-C reaches the whole process group; the supervisor decides the order, so SIGINT is ignored.
+ */
+export function stopWithSupervisor(stop: () => Promise<void>): void {
+  let stopping = false;
+  const exit = () => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => process.exit(0), 2000);
+    force.unref();
+    void stop().finally(() => process.exit(0));
+  };
+  process.on("SIGINT", () => undefined);
+  process.once("SIGTERM", exit);
+  process.once("disconnect", exit);
+}
+
+export function send(message: ChildMessage): void {
+  process.send?.(message);
+}

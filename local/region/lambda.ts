@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+
+export type PayloadV2Handler = (
+  event: APIGatewayProxyEventV2,
+  context?: Pick<Context, "awsRequestId">,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** How one invocation ended, as API Gateway would see it. */
+export type InvocationOutcome =
+  | { kind: "response"; result: APIGatewayProxyStructuredResultV2; coldStart: boolean }
+  /** Every allowed concurrent execution is busy: Lambda throttles. */
+  | { kind: "throttled" }
+  /** The function ran past its timeout; Lambda stops it and discards the instance. */
+  | { kind: "timeout" }
+  /** The handler threw, or the module failed to initialise. */
+  | { kind: "error"; error: unknown };
+
+export interface LambdaEmulatorOptions {
+  /** The bundled handler; it must export `handler`. */
+  bundlePath: string;
+  timeoutMs: number;
+  /** The function's reserved concurrency: at most this many invocations at once. */
+  concurrency: number;
+}
+
+interface FunctionInstance {
+  handler: PayloadV2Handler;
+  /** Instances from before a configuration change are never reused. */
+  generation: number;
+}
+
+/**
+ * Lambda's execution model for one function in one region: an instance serves one invocation
+ * at a time; a request finds an idle instance (warm) or initialises a new one (cold start, a
+ * fresh module instance with its own clients, logger and metrics registry); at most
+ * `concurrency` run at once; an invocation that outlives the timeout is cut off and its
+ * instance thrown away.
+ */
+export class LambdaEmulator {
+  private readonly idle: FunctionInstance[] = [];
+  private running = 0;
+  private generation = 0;
+  private coldStartCount = 0;
+
+  constructor(private readonly options: LambdaEmulatorOptions) {}
+
+  get coldStarts(): number {
+    return this.coldStartCount;
+  }
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  get idleInstances(): number {
+    return this.idle.length;
+  }
+
+  /** What a configuration update does on Lambda: instances started before it are not reused. */
+  recycle(): void {
+    this.generation += 1;
+    this.idle.length = 0;
+  }
+
+  private initialise(): FunctionInstance {
+    const resolved = require.resolve(this.options.bundlePath);
+    // A module evaluated afresh is what a new execution environment gets.
+    delete require.cache[resolved];
+    try {
+      const loaded = require(resolved) as { handler?: unknown };
+      if (typeof loaded.handler !== "function") {
+        throw new Error(`${this.options.bundlePath} exports no handler function`);
+      }
+      this.coldStartCount += 1;
+      return { handler: loaded.handler as PayloadV2Handler, generation: this.generation };
+    } finally {
+      delete require.cache[resolved];
+    }
+  }
+
+  async invoke(event: APIGatewayProxyEventV2): Promise<InvocationOutcome> {
+    if (this.running >= this.options.concurrency) return { kind: "throttled" };
+    this.running += 1;
+    let instance = this.idle.pop();
+    const coldStart = instance === undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      instance ??= this.initialise();
+      const invocation = instance.handler(event, { awsRequestId: randomUUID() });
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), this.options.timeoutMs);
+      });
+      const result = await Promise.race([invocation, timedOut]);
+      if (result === "timeout") {
+        // The instance may still be working; Lambda would freeze and discard it.
+        invocation.catch(() => undefined);
+        instance = undefined;
+        return { kind: "timeout" };
+      }
+      return { kind: "response", result, coldStart };
+    } catch (error) {
+      return { kind: "error", error };
+    } finally {
+      clearTimeout(timer);
+      this.running -= 1;
+      if (instance !== undefined && instance.generation === this.generation) this.idle.push(instance);
+    }
+  }
+}
+
+/** API Gateway stage throttling: a token bucket refilled at `ratePerSecond`, `burst` deep. */
+export class TokenBucket {
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {
+    this.tokens = burst;
+    this.refilledAt = nowMs();
+  }
+
+  take(): boolean {
+    const now = this.nowMs();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.ratePerSecond);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

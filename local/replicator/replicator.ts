@@ -1,0 +1,439 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type Shard,
+  type _Record as StreamRecord,
+} from "@aws-sdk/client-dynamodb-streams";
+import { Counter, Histogram, Registry } from "prom-client";
+import { REPLICATION_METRICS } from "../../shared/metrics.js";
+import { TABLE, WRITE_TIMESTAMP_ATTRIBUTE } from "../../shared/table.js";
+import type { ReplicaEndpoint } from "../cloud/ipc.js";
+import type { CheckpointStore } from "./checkpoints.js";
+
+/** What became of one stream record offered to one target replica. */
+export type ApplyOutcome =
+  /** Written (or deleted) in the target. */
+  | "applied"
+  /** The target already holds this version or a later one: last writer wins. */
+  | "superseded"
+  /** The record is itself a replicated write; sending it on would echo it back. */
+  | "echo"
+  /** The health sentinel: every region keeps its own. */
+  | "sentinel";
+
+const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+// One attempt per call with short timeouts: the replicator retries itself, and a frozen
+// replica must not stall the status page.
+const CLIENT_OPTIONS = {
+  credentials: CREDENTIALS,
+  maxAttempts: 1,
+  requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+};
+const LAG_SAMPLES_KEPT = 10_000;
+const SHARD_REFRESH_MS = 1000;
+const MAX_BACKOFF_MS = 2000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function quantile(sorted: number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
+}
+
+export interface LagSummary {
+  samples: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+export interface PairStatus {
+  source: string;
+  target: string;
+  paused: boolean;
+  records: Record<ApplyOutcome, number>;
+  lastAppliedAt: string | null;
+  lastError: string | null;
+  lag: LagSummary;
+}
+
+export class ReplicationMetrics {
+  readonly registry = new Registry();
+  readonly lag = new Histogram({
+    ...REPLICATION_METRICS.lag,
+    labelNames: REPLICATION_METRICS.lag.labels,
+    buckets: [...REPLICATION_METRICS.lag.buckets],
+    registers: [this.registry],
+  });
+  readonly records = new Counter({
+    ...REPLICATION_METRICS.records,
+    labelNames: REPLICATION_METRICS.records.labels,
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    ...REPLICATION_METRICS.errors,
+    labelNames: REPLICATION_METRICS.errors.labels,
+    registers: [this.registry],
+  });
+}
+
+export interface PairDependencies {
+  source: ReplicaEndpoint;
+  target: ReplicaEndpoint;
+  checkpoints: CheckpointStore;
+  metrics: ReplicationMetrics;
+  /** Deletes this process applied, so the target's own REMOVE record is not sent back. */
+  appliedDeletes: Set<string>;
+  isPaused: () => boolean;
+  pollIntervalMs: number;
+}
+
+const deleteKey = (region: string, image: Record<string, AttributeValue>) =>
+  `${region}|${image.id?.S}|${image[WRITE_TIMESTAMP_ATTRIBUTE]?.S}|${image.region?.S}`;
+
+/**
+ * Replicates one region's stream into one other region: the behaviour of a DynamoDB global
+ * table (MREC) for that direction. Writes that originated in the source region (the item's
+ * `region` attribute) are put into the target only if they are newer there (last writer wins
+ * on `createdAt`, then on the higher region name); TTL and other deletes remove only the same
+ * version. Pairs run independently, so a frozen replica stalls only the pairs that touch it.
+ */
+export class PairReplicator {
+  readonly key: string;
+  private readonly streams: DynamoDBStreamsClient;
+  private readonly sourceTable: DynamoDBClient;
+  private readonly targetTable: DynamoDBClient;
+  private readonly iterators = new Map<string, string>();
+  private readonly lagSamples: number[] = [];
+  private shards: Shard[] = [];
+  private shardsRefreshedAt = 0;
+  private streamArn: string | undefined;
+  private stopped = false;
+  private readonly counts: Record<ApplyOutcome, number> = { applied: 0, superseded: 0, echo: 0, sentinel: 0 };
+  private lastAppliedAt: string | null = null;
+  private lastError: string | null = null;
+
+  constructor(private readonly deps: PairDependencies) {
+    this.key = `${deps.source.region}->${deps.target.region}`;
+    this.streams = new DynamoDBStreamsClient({
+      ...CLIENT_OPTIONS,
+      endpoint: deps.source.endpoint,
+      region: deps.source.region,
+    });
+    this.sourceTable = new DynamoDBClient({
+      ...CLIENT_OPTIONS,
+      endpoint: deps.source.endpoint,
+      region: deps.source.region,
+    });
+    this.targetTable = new DynamoDBClient({
+      ...CLIENT_OPTIONS,
+      endpoint: deps.target.endpoint,
+      region: deps.target.region,
+    });
+  }
+
+  status(): PairStatus {
+    const sorted = [...this.lagSamples].sort((a, b) => a - b);
+    return {
+      source: this.deps.source.region,
+      target: this.deps.target.region,
+      paused: this.deps.isPaused(),
+      records: { ...this.counts },
+      lastAppliedAt: this.lastAppliedAt,
+      lastError: this.lastError,
+      lag: {
+        samples: sorted.length,
+        p50Ms: quantile(sorted, 0.5),
+        p95Ms: quantile(sorted, 0.95),
+        p99Ms: quantile(sorted, 0.99),
+        maxMs: sorted.at(-1) ?? null,
+      },
+    };
+  }
+
+  resetLag(): void {
+    this.lagSamples.length = 0;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  close(): void {
+    this.streams.destroy();
+    this.sourceTable.destroy();
+    this.targetTable.destroy();
+  }
+
+  private noteError(error: unknown): void {
+    this.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.deps.metrics.errors.inc({ source_region: this.deps.source.region, target_region: this.deps.target.region });
+  }
+
+  async run(): Promise<void> {
+    let backoffMs = this.deps.pollIntervalMs;
+    while (!this.stopped) {
+      if (this.deps.isPaused()) {
+        await sleep(this.deps.pollIntervalMs);
+        continue;
+      }
+      try {
+        const progressed = await this.pollOnce();
+        backoffMs = this.deps.pollIntervalMs;
+        this.lastError = null;
+        if (!progressed) await sleep(this.deps.pollIntervalMs);
+      } catch (error) {
+        this.noteError(error);
+        await sleep(backoffMs);
+        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+      }
+    }
+  }
+
+  private async currentStreamArn(): Promise<string> {
+    if (this.streamArn !== undefined) return this.streamArn;
+    const { Table } = await this.sourceTable.send(new DescribeTableCommand({ TableName: this.deps.source.tableName }));
+    if (Table?.LatestStreamArn === undefined) throw new Error(`${this.deps.source.tableName} has no stream enabled`);
+    this.streamArn = Table.LatestStreamArn;
+    return this.streamArn;
+  }
+
+  private async refreshShards(streamArn: string): Promise<void> {
+    const shards: Shard[] = [];
+    let exclusiveStartShardId: string | undefined;
+    do {
+      const { StreamDescription } = await this.streams.send(
+        new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
+      );
+      shards.push(...(StreamDescription?.Shards ?? []));
+      exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
+    } while (exclusiveStartShardId !== undefined);
+    this.shards = shards;
+    this.shardsRefreshedAt = Date.now();
+  }
+
+  /** Reads each open shard once and applies what it returns; true when anything was read. */
+  private async pollOnce(): Promise<boolean> {
+    const streamArn = await this.currentStreamArn();
+    if (Date.now() - this.shardsRefreshedAt > SHARD_REFRESH_MS) await this.refreshShards(streamArn);
+    const shardIds = new Set(this.shards.map((shard) => shard.ShardId));
+    let progressed = false;
+    for (const shard of this.shards) {
+      const shardId = shard.ShardId;
+      if (shardId === undefined) continue;
+      const checkpoint = this.deps.checkpoints.get(this.key, streamArn, shardId);
+      if (checkpoint.finished) continue;
+      // A child shard waits until its parent is fully applied, so an item's changes stay in order.
+      const parent = shard.ParentShardId;
+      if (
+        parent !== undefined &&
+        shardIds.has(parent) &&
+        !this.deps.checkpoints.get(this.key, streamArn, parent).finished
+      ) {
+        continue;
+      }
+      let iterator = this.iterators.get(shardId);
+      if (iterator === undefined) {
+        const { ShardIterator } = await this.streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ...(checkpoint.sequenceNumber !== undefined
+              ? { ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: checkpoint.sequenceNumber }
+              : { ShardIteratorType: "TRIM_HORIZON" }),
+          }),
+        );
+        if (ShardIterator === undefined) continue;
+        iterator = ShardIterator;
+      }
+      let page: GetRecordsCommandOutput;
+      try {
+        page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      } catch (error) {
+        this.iterators.delete(shardId);
+        if (error instanceof ExpiredIteratorException) continue;
+        throw error;
+      }
+      for (const record of page.Records ?? []) {
+        const sequenceNumber = record.dynamodb?.SequenceNumber;
+        // Until a record is applied the iterator is dropped, so the next poll starts at it again.
+        this.iterators.delete(shardId);
+        if (this.deps.isPaused() || this.stopped) return progressed;
+        await this.apply(record);
+        if (sequenceNumber !== undefined) this.deps.checkpoints.set(this.key, streamArn, shardId, { sequenceNumber });
+        progressed = true;
+      }
+      if (page.NextShardIterator === undefined) {
+        const { sequenceNumber } = this.deps.checkpoints.get(this.key, streamArn, shardId);
+        this.deps.checkpoints.set(this.key, streamArn, shardId, {
+          ...(sequenceNumber !== undefined && { sequenceNumber }),
+          finished: true,
+        });
+        this.iterators.delete(shardId);
+        this.shardsRefreshedAt = 0;
+      } else {
+        this.iterators.set(shardId, page.NextShardIterator);
+      }
+    }
+    return progressed;
+  }
+
+  private count(outcome: ApplyOutcome, event: string): void {
+    this.counts[outcome] += 1;
+    this.deps.metrics.records.inc({
+      source_region: this.deps.source.region,
+      target_region: this.deps.target.region,
+      event,
+      outcome,
+    });
+  }
+
+  private observeLag(writtenAtMs: number): void {
+    const lagMs = Math.max(0, Date.now() - writtenAtMs);
+    this.deps.metrics.lag.observe(
+      { source_region: this.deps.source.region, target_region: this.deps.target.region },
+      lagMs / 1000,
+    );
+    if (this.lagSamples.length >= LAG_SAMPLES_KEPT) this.lagSamples.shift();
+    this.lagSamples.push(lagMs);
+    this.lastAppliedAt = new Date().toISOString();
+  }
+
+  async apply(record: StreamRecord): Promise<ApplyOutcome> {
+    const event = record.eventName ?? "UNKNOWN";
+    const outcome = await this.applyChange(record);
+    this.count(outcome, event);
+    return outcome;
+  }
+
+  private async applyChange(record: StreamRecord): Promise<ApplyOutcome> {
+    const { source, target } = this.deps;
+    if (record.eventName === "REMOVE") {
+      const old = record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined;
+      if (old === undefined || old.id?.S === TABLE.sentinelId) return "sentinel";
+      if (this.deps.appliedDeletes.delete(deleteKey(source.region, old))) return "echo";
+      try {
+        await this.targetTable.send(
+          new DeleteItemCommand({
+            TableName: target.tableName,
+            Key: { id: { S: old.id?.S ?? "" } },
+            // Delete only the version that was deleted; a later write in the target stays.
+            ConditionExpression: "#ts = :ts AND #origin = :origin",
+            ExpressionAttributeNames: { "#ts": WRITE_TIMESTAMP_ATTRIBUTE, "#origin": "region" },
+            ExpressionAttributeValues: {
+              ":ts": old[WRITE_TIMESTAMP_ATTRIBUTE] ?? { NULL: true },
+              ":origin": old.region ?? { NULL: true },
+            },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return "superseded";
+        throw error;
+      }
+      this.deps.appliedDeletes.add(deleteKey(target.region, old));
+      this.observeLag(record.dynamodb?.ApproximateCreationDateTime?.getTime() ?? Date.now());
+      return "applied";
+    }
+
+    const image = record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
+    if (image === undefined || image.id?.S === TABLE.sentinelId) return "sentinel";
+    // A global table marks the writes it replicates; here the item's own origin says it.
+    if (image.region?.S !== source.region) return "echo";
+    const writtenAt = image[WRITE_TIMESTAMP_ATTRIBUTE]?.S;
+    try {
+      await this.targetTable.send(
+        new PutItemCommand({
+          TableName: target.tableName,
+          Item: image,
+          ConditionExpression: "attribute_not_exists(#id) OR #ts < :ts OR (#ts = :ts AND #origin < :origin)",
+          ExpressionAttributeNames: {
+            "#id": TABLE.partitionKey,
+            "#ts": WRITE_TIMESTAMP_ATTRIBUTE,
+            "#origin": "region",
+          },
+          ExpressionAttributeValues: { ":ts": { S: writtenAt ?? "" }, ":origin": { S: source.region } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return "superseded";
+      throw error;
+    }
+    this.observeLag(writtenAt !== undefined ? Date.parse(writtenAt) : Date.now());
+    return "applied";
+  }
+}
+
+export interface ReplicatorOptions {
+  replicas: ReplicaEndpoint[];
+  checkpoints: CheckpointStore;
+  isolated?: Iterable<string>;
+  pollIntervalMs: number;
+}
+
+/** Every direction between every pair of regions: the local global table. */
+export class Replicator {
+  readonly metrics = new ReplicationMetrics();
+  private readonly isolated: Set<string>;
+  private readonly pairs: PairReplicator[] = [];
+  private readonly runs: Promise<void>[] = [];
+
+  constructor(options: ReplicatorOptions) {
+    this.isolated = new Set(options.isolated ?? []);
+    const appliedDeletes = new Set<string>();
+    for (const source of options.replicas) {
+      for (const target of options.replicas) {
+        if (source.region === target.region) continue;
+        this.pairs.push(
+          new PairReplicator({
+            source,
+            target,
+            checkpoints: options.checkpoints,
+            metrics: this.metrics,
+            appliedDeletes,
+            isPaused: () => this.isolated.has(source.region) || this.isolated.has(target.region),
+            pollIntervalMs: options.pollIntervalMs,
+          }),
+        );
+      }
+    }
+  }
+
+  start(): void {
+    for (const pair of this.pairs) this.runs.push(pair.run());
+  }
+
+  isolate(region: string): void {
+    this.isolated.add(region);
+  }
+
+  rejoin(region: string): void {
+    this.isolated.delete(region);
+  }
+
+  status(): { isolated: string[]; pairs: PairStatus[] } {
+    return { isolated: [...this.isolated], pairs: this.pairs.map((pair) => pair.status()) };
+  }
+
+  resetLag(): void {
+    for (const pair of this.pairs) pair.resetLag();
+  }
+
+  async stop(): Promise<void> {
+    for (const pair of this.pairs) pair.stop();
+    await Promise.all(this.runs);
+    for (const pair of this.pairs) pair.close();
+  }
+}

@@ -1,0 +1,197 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { CloudState, CloudStatus } from "../../cloud/cloud.js";
+import { isRunning } from "./processes.js";
+
+export const ROOT = path.resolve(__dirname, "..", "..", "..");
+const READY_TIMEOUT_MS = 90_000;
+
+export interface RunningCloud {
+  routerUrl: string;
+  stateDirectory: string;
+  process: ChildProcess;
+  output(): string;
+  /** The state file as it is now (PIDs change when a child is restarted). */
+  state(): CloudState;
+  status(): Promise<CloudStatus>;
+  /** Runs `npm run local -- <args>` against this cloud, as a user would. */
+  cli(...args: string[]): { status: number | null; stdout: string; stderr: string };
+  /** Every PID the cloud has had: the supervisor, APIs, DynamoDB Locals, the replicator. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+export function pidsOf(state: CloudState): number[] {
+  const pids = [state.supervisor.pid, state.replicator.pid];
+  for (const region of Object.values(state.regions)) pids.push(region.api.pid, region.dynamodb.pid);
+  return pids.filter((pid): pid is number => typeof pid === "number");
+}
+
+/**
+ * Starts the local cloud the way `npm start` does (the CLI, the prod stack, the built bundle)
+ * in its own process, on free ports, with its own state folder; resolves at the ready line.
+ */
+export async function startCloud(options: {
+  timeScale: number;
+  extraArgs?: string[];
+  /** Its own process group, as a terminal gives it; Ctrl-C then signals the group. */
+  detached?: boolean;
+}): Promise<RunningCloud> {
+  const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-cloud-"));
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "local/cli.ts",
+      "up",
+      "--no-demo",
+      "--port",
+      "0",
+      "--time-scale",
+      String(options.timeScale),
+      "--state-dir",
+      stateDirectory,
+      "--log-level",
+      "warn",
+      ...(options.extraArgs ?? []),
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const seenPids = new Set<number>();
+  const readState = () => {
+    const state = JSON.parse(readFileSync(path.join(stateDirectory, "state.json"), "utf8")) as CloudState;
+    for (const pid of pidsOf(state)) seenPids.add(pid);
+    return state;
+  };
+
+  const routerUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM");
+      reject(new Error(`the local cloud was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output}`));
+    }, READY_TIMEOUT_MS);
+    const onData = () => {
+      const match = /CalcBurst local cloud ready: (\S+)/.exec(output);
+      if (match?.[1] === undefined) return;
+      clearTimeout(timer);
+      child.stdout.off("data", onData);
+      resolve(match[1]);
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the local cloud exited (${code}) before it was ready:\n${output}`));
+    });
+  });
+  readState();
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+
+  return {
+    routerUrl,
+    stateDirectory,
+    process: child,
+    output: () => output,
+    state: readState,
+    status: async () => {
+      const response = await fetch(`${readState().control.url}/status`);
+      return (await response.json()) as CloudStatus;
+    },
+    cli: (...args) => {
+      const run = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "local/cli.ts", ...args, "--state-dir", stateDirectory],
+        { cwd: ROOT, encoding: "utf8", timeout: 30_000 },
+      );
+      readState();
+      return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+    },
+    pids: () => {
+      try {
+        readState();
+      } catch {
+        // Gone once the cloud has stopped: what was seen before is what counts.
+      }
+      return [...seenPids];
+    },
+    stop: async () => {
+      try {
+        readState();
+      } catch {
+        // already stopped
+      }
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+      rmSync(stateDirectory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** PIDs from `pids` still alive, after giving them `timeoutMs` to go. */
+export async function survivors(pids: number[], timeoutMs = 10_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let alive = pids.filter(isRunning);
+  while (alive.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    alive = alive.filter(isRunning);
+  }
+  return alive;
+}
+
+export interface RoutedResponse {
+  status: number;
+  region: string | null;
+  route: string | null;
+  body: Record<string, unknown>;
+}
+
+/** One request through the router as a client in `location` (with its own resolver `clientId`). */
+export async function request(
+  routerUrl: string,
+  init: { path: string; location?: string; clientId?: string; targetRegion?: string; body?: unknown },
+): Promise<RoutedResponse> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (init.location !== undefined) headers["x-client-location"] = init.location;
+  if (init.clientId !== undefined) headers["x-client-id"] = init.clientId;
+  if (init.targetRegion !== undefined) headers["x-calcburst-target-region"] = init.targetRegion;
+  const response = await fetch(`${routerUrl}${init.path}`, {
+    method: init.body === undefined ? "GET" : "POST",
+    headers,
+    ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    region: response.headers.get("x-calcburst-region"),
+    route: response.headers.get("x-calcburst-route"),
+    body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
+  };
+}
+
+/** Polls `probe` every `everyMs` until it returns a value other than undefined, or throws at the deadline. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

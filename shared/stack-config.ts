@@ -1,0 +1,189 @@
+import * as z from "zod/mini";
+
+/**
+ * The stack configuration (`Pulumi.<stack>.yaml`, keys in the `calcburst:` namespace, with the
+ * typed defaults of `Pulumi.yaml`). The Pulumi program and the local cloud both parse it with
+ * this schema, so the local cloud runs the regions, health checks, TTLs and Lambda limits that
+ * production runs.
+ */
+
+export const CONFIG_NAMESPACE = "calcburst";
+
+const AWS_REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+const awsRegion = z.string().check(
+  z.regex(AWS_REGION_PATTERN, {
+    error: (issue) => `"${String(issue.input)}" is not an AWS region name such as us-east-1`,
+  }),
+);
+
+const integerBetween = (name: string, min: number, max: number, why: string) =>
+  z
+    .int({ error: `${name} must be a whole number` })
+    .check(
+      z.gte(min, { error: `${name} must be at least ${min} (${why})` }),
+      z.lte(max, { error: `${name} must be at most ${max} (${why})` }),
+    );
+
+const clientLocation = z
+  .string()
+  .check(z.regex(/^[a-z][a-z0-9-]*$/, { error: "client location names are lower-case words such as us or eu-west" }));
+
+export const schema = z
+  .object({
+    regions: z.array(awsRegion, { error: "regions must be a list of AWS region names" }).check(
+      z.minLength(2, { error: "regions must list at least two distinct AWS regions" }),
+      z.refine((regions) => new Set(regions).size === regions.length, {
+        error: "regions must list at least two distinct AWS regions: a region appears twice",
+      }),
+    ),
+    /** The apex the API lives under: the global name is `api.<domain>`. */
+    domain: z.string().check(
+      z.regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+        error: "domain must be a lower-case DNS name such as example.com",
+      }),
+    ),
+    hostedZoneId: z.string().check(
+      z.regex(/^Z[A-Z0-9]{4,32}$/, {
+        error: "hostedZoneId must be a Route 53 hosted zone id such as Z0123456789ABC",
+      }),
+    ),
+    /** Route 53 offers 10 s (fast) and 30 s (standard) checks. */
+    healthCheckIntervalSeconds: z._default(
+      z.union([z.literal(10), z.literal(30)], {
+        error: "healthCheckIntervalSeconds must be 10 or 30 (the intervals Route 53 offers)",
+      }),
+      10,
+    ),
+    healthCheckFailureThreshold: z._default(
+      integerBetween("healthCheckFailureThreshold", 1, 10, "Route 53's range"),
+      3,
+    ),
+    /** How long a resolver keeps an answer for `api.<domain>` (alias records answer with 60 s). */
+    recordTtlSeconds: z._default(integerBetween("recordTtlSeconds", 1, 86_400, "a DNS TTL"), 60),
+    lambdaMemoryMb: z._default(integerBetween("lambdaMemoryMb", 128, 10_240, "Lambda's memory range"), 1024),
+    lambdaTimeoutSeconds: z._default(
+      integerBetween("lambdaTimeoutSeconds", 1, 29, "an HTTP API integration times out at 30 s"),
+      10,
+    ),
+    lambdaReservedConcurrency: z._default(
+      integerBetween("lambdaReservedConcurrency", 1, 10_000, "Lambda reserved concurrency"),
+      50,
+    ),
+    apiThrottlingRateLimit: z._default(
+      integerBetween("apiThrottlingRateLimit", 1, 10_000, "requests per second for the stage"),
+      1000,
+    ),
+    apiThrottlingBurstLimit: z._default(
+      integerBetween("apiThrottlingBurstLimit", 1, 5000, "the stage's burst bucket"),
+      2000,
+    ),
+    logRetentionDays: z._default(
+      z.union(
+        [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map(
+          (days) => z.literal(days),
+        ),
+        { error: "logRetentionDays must be a retention CloudWatch Logs accepts, such as 14, 30 or 90" },
+      ),
+      30,
+    ),
+    /** Items expire this many days after they are written (DynamoDB TTL on `expiresAt`). */
+    tableTtlDays: z._default(integerBetween("tableTtlDays", 1, 3650, "the item time to live"), 30),
+    /** MREC (eventual, last writer wins) or MRSC (strong; AWS supports no TTL with it). */
+    tableConsistency: z._default(z.enum(["MREC", "MRSC"], { error: "tableConsistency must be MREC or MRSC" }), "MREC"),
+    /** MRSC only: the region that holds the witness when `regions` lists exactly two. */
+    tableWitnessRegion: z.optional(awsRegion),
+    /** Where the global Prometheus and Grafana run. */
+    monitoringRegion: awsRegion,
+    /**
+     * The local cloud's model of where clients are: the round-trip time from each client
+     * location to each region, which the router uses as Route 53 uses its latency data.
+     */
+    localClientLatencyMs: z.record(
+      clientLocation,
+      z.record(awsRegion, z.number().check(z.gte(0, { error: "a latency cannot be negative" }))),
+      { error: "localClientLatencyMs maps each client location to a latency in ms for every region" },
+    ),
+    /** The location of a local-cloud client that sends no `x-client-location` header. */
+    localDefaultClientLocation: clientLocation,
+  })
+  .check(
+    z.superRefine((config, context) => {
+      const regions = new Set(config.regions);
+      if (!regions.has(config.monitoringRegion)) {
+        context.addIssue({
+          code: "custom",
+          path: ["monitoringRegion"],
+          message: `monitoringRegion ${config.monitoringRegion} must be one of the regions (${config.regions.join(", ")})`,
+        });
+      }
+      for (const [location, latencies] of Object.entries(config.localClientLatencyMs)) {
+        const missing = config.regions.filter((region) => latencies[region] === undefined);
+        if (missing.length > 0) {
+          context.addIssue({
+            code: "custom",
+            path: ["localClientLatencyMs", location],
+            message: `localClientLatencyMs.${location} gives no latency for ${missing.join(", ")}: list every region`,
+          });
+        }
+      }
+      if (config.localClientLatencyMs[config.localDefaultClientLocation] === undefined) {
+        context.addIssue({
+          code: "custom",
+          path: ["localDefaultClientLocation"],
+          message: `localDefaultClientLocation ${config.localDefaultClientLocation} is not a location in localClientLatencyMs`,
+        });
+      }
+      if (config.tableConsistency === "MRSC") {
+        context.addIssue({
+          code: "custom",
+          path: ["tableConsistency"],
+          message:
+            "tableConsistency MRSC cannot be combined with the item TTL (tableTtlDays): AWS supports no TTL on multi-Region strongly consistent tables. Keep MREC",
+        });
+      }
+    }),
+  );
+
+export type StackConfig = z.infer<typeof schema>;
+export type StackConfigInput = z.input<typeof schema>;
+
+export class StackConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source} is not a valid stack configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "StackConfigError";
+  }
+}
+
+/**
+ * Parses namespaced config (`{"calcburst:regions": [...]}`, what `Pulumi.<stack>.yaml` holds
+ * and what `pulumi.runtime.setAllConfig` takes) or plain keys. Throws a StackConfigError whose
+ * message lists every problem in words.
+ */
+export function parseStackConfig(values: Record<string, unknown>, source = "the stack config"): StackConfig {
+  const plain: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const separator = key.indexOf(":");
+    if (separator === -1) plain[key] = value;
+    else if (key.slice(0, separator) === CONFIG_NAMESPACE) plain[key.slice(separator + 1)] = value;
+  }
+  const parsed = schema.safeParse(plain);
+  if (parsed.success) return parsed.data;
+  throw new StackConfigError(
+    source,
+    parsed.error.issues.map((issue) => {
+      const key = issue.path.join(".");
+      return issue.message.startsWith(String(issue.path[0] ?? "")) || key === ""
+        ? issue.message
+        : `${key}: ${issue.message}`;
+    }),
+  );
+}
+
+/** A check time, TTL or other interval shrunk by the local cloud's `--time-scale`. */
+export function scaledMs(seconds: number, timeScale: number): number {
+  return Math.max(1, Math.round(seconds * 1000 * timeScale));
+}

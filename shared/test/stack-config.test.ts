@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { parseStackConfig, StackConfigError, scaledMs } from "../stack-config.js";
+import { loadStack } from "../stack-file.js";
+
+const VALID = {
+  "calcburst:regions": ["us-east-1", "eu-west-1", "ap-southeast-2"],
+  "calcburst:domain": "example.com",
+  "calcburst:hostedZoneId": "Z0123456789ABC",
+  "calcburst:monitoringRegion": "eu-west-1",
+  "calcburst:localDefaultClientLocation": "eu",
+  "calcburst:localClientLatencyMs": {
+    eu: { "us-east-1": 80, "eu-west-1": 9, "ap-southeast-2": 280 },
+    ap: { "us-east-1": 200, "eu-west-1": 280, "ap-southeast-2": 8 },
+  },
+};
+
+function problemsOf(values: Record<string, unknown>): string[] {
+  try {
+    parseStackConfig(values);
+  } catch (error) {
+    if (error instanceof StackConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("stack config", () => {
+  it("reads Pulumi.prod.yaml with the typed defaults of Pulumi.yaml", () => {
+    const { stack, config } = loadStack("prod");
+
+    expect(stack).toBe("prod");
+    expect(config.regions).toEqual(["us-east-1", "eu-west-1"]);
+    expect(config.healthCheckIntervalSeconds).toBe(10);
+    expect(config.healthCheckFailureThreshold).toBe(3);
+    expect(config.recordTtlSeconds).toBe(60);
+    expect(config.tableConsistency).toBe("MREC");
+  });
+
+  it("accepts three regions and fills in the defaults", () => {
+    const config = parseStackConfig(VALID);
+
+    expect(config.regions).toHaveLength(3);
+    expect(config.lambdaTimeoutSeconds).toBe(10);
+    expect(config.tableTtlDays).toBe(30);
+  });
+
+  it.each([
+    [{ "calcburst:regions": ["us-east-1"] }, "regions must list at least two distinct AWS regions"],
+    [{ "calcburst:regions": ["us-east-1", "us-east-1"] }, "regions must list at least two distinct AWS regions"],
+    [{ "calcburst:regions": ["us-east-1", "Europe"] }, '"Europe" is not an AWS region name'],
+    [{ "calcburst:healthCheckIntervalSeconds": 15 }, "healthCheckIntervalSeconds must be 10 or 30"],
+    [{ "calcburst:healthCheckFailureThreshold": 11 }, "healthCheckFailureThreshold must be at most 10"],
+    [{ "calcburst:lambdaTimeoutSeconds": 30 }, "an HTTP API integration times out at 30 s"],
+    [{ "calcburst:monitoringRegion": "sa-east-1" }, "monitoringRegion sa-east-1 must be one of the regions"],
+    [{ "calcburst:tableConsistency": "MRSC" }, "MRSC cannot be combined with the item TTL"],
+    [{ "calcburst:domain": "Not A Domain" }, "domain must be a lower-case DNS name"],
+  ])("refuses %j with a message that says why", (override, message) => {
+    expect(problemsOf({ ...VALID, ...override }).join("\n")).toContain(message);
+  });
+
+  it("names the region a client location lacks a latency for", () => {
+    const problems = problemsOf({
+      ...VALID,
+      "calcburst:localClientLatencyMs": { ...VALID["calcburst:localClientLatencyMs"], us: { "us-east-1": 10 } },
+    });
+
+    expect(problems).toContain(
+      "localClientLatencyMs.us gives no latency for eu-west-1, ap-southeast-2: list every region",
+    );
+  });
+
+  it("names the stacks there are when one does not exist", () => {
+    expect(() => loadStack("staging")).toThrow(/no stack file Pulumi\.staging\.yaml: the stacks here are prod/);
+  });
+
+  it("shrinks intervals by the time scale, never to zero", () => {
+    expect(scaledMs(10, 0.05)).toBe(500);
+    expect(scaledMs(60, 0.05)).toBe(3000);
+    expect(scaledMs(1, 0.0001)).toBe(1);
+  });
+});
