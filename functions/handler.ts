@@ -24,7 +24,9 @@ export const handler = createApp({
   healthCheck: createHealthCheck({
     store,
     isRegionDisabled,
-    ...(environment.CALCBURST_HEALTH_CACHE_MS !== undefined && { cacheMs: Number(environment.CALCBURST_HEALTH_CACHE_MS) }),
+    ...(environment.CALCBURST_HEALTH_CACHE_MS !== undefined && {
+      cacheMs: Number(environment.CALCBURST_HEALTH_CACHE_MS),
+    }),
   }),
   ...(environment.CALCBURST_TTL_DAYS !== undefined && { ttlDays: Number(environment.CALCBURST_TTL_DAYS) }),
 });

@@ -36,6 +36,8 @@ interface RegionRuntime {
   dynamodb: DynamoDbLocal;
   api: NodeChild;
   faults: Set<FaultMode>;
+  /** When the oldest fault still in place was injected. */
+  faultSince: string | null;
   killSwitch: boolean;
 }
 
@@ -57,7 +59,12 @@ export interface CloudState {
   recordTtlMs: number;
   regions: Record<
     string,
-    { api: { url: string; pid: number | null }; dynamodb: { endpoint: string; pid: number }; faults: FaultMode[] }
+    {
+      api: { url: string; pid: number | null };
+      dynamodb: { endpoint: string; pid: number };
+      faults: FaultMode[];
+      faultSince: string | null;
+    }
   >;
   replicator: { url: string; pid: number | null };
   logs: string;
@@ -191,6 +198,7 @@ export class LocalCloud {
         port: await freePort(),
         dynamodb,
         faults: new Set(),
+        faultSince: null,
         killSwitch: false,
         api: new NodeChild({
           name: `${region} API`,
@@ -330,6 +338,7 @@ export class LocalCloud {
         done = `${region} is cut off from the router and from replication; its own API and data keep running`;
         break;
     }
+    runtime.faultSince ??= new Date().toISOString();
     this.writeState();
     return done;
   }
@@ -359,6 +368,7 @@ export class LocalCloud {
       restored.push("kill switch off");
     }
     runtime.faults.clear();
+    runtime.faultSince = null;
     this.writeState();
     return restored.length === 0 ? `${region} had no fault to restore` : `${region}: ${restored.join(", ")}`;
   }
@@ -380,6 +390,7 @@ export class LocalCloud {
             api: { url: `http://127.0.0.1:${runtime.port}`, pid: runtime.api.pid ?? null },
             dynamodb: { endpoint: runtime.dynamodb.endpoint, pid: runtime.dynamodb.pid },
             faults: [...runtime.faults],
+            faultSince: runtime.faultSince,
           },
         ]),
       ),

@@ -1,0 +1,243 @@
+/**
+ * `npm run bench:local`: the local cloud end to end. The same write mix at a fixed concurrency
+ * goes (1) through the router, (2) straight to one region's API, (3) straight to that region's
+ * DynamoDB Local as the conditional PutItem the handler makes: the ceiling this machine allows.
+ * Rounds are interleaved so drift on a noisy machine hits all three alike. Then the replication
+ * lag the replicator measured over the whole run.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import type { CloudState } from "../local/cloud/cloud.js";
+import { TABLE_NAME } from "../local/cloud/cloud.js";
+import { localDynamoDbClient } from "../local/dynamodb/tables.js";
+import type { PairStatus } from "../local/replicator/replicator.js";
+import { expiresAtFor } from "../shared/table.js";
+import { measuredOn, verdict, writeSection } from "./report.js";
+
+const ROOT = path.resolve(__dirname, "..");
+const CONCURRENCY = 16;
+const ROUND_MS = 8000;
+const ROUNDS = 2;
+const WARM_UP_MS = 2000;
+const SOURCE_REGION = "us-east-1";
+const TARGETS = { routerOverhead: 1.1, shareOfCeiling: 0.8, lagP99Ms: 250 };
+
+const OPERATIONS = [
+  { operation: "add", operands: ["0.1", "0.2", "12.5"] },
+  { operation: "multiply", operands: ["1.5", "4", "-2.25"] },
+  { operation: "mean", operands: ["1", "2", "3.5", "8"] },
+  { operation: "divide", operands: ["1", "3"] },
+  { operation: "stddev", operands: ["2", "4", "4", "4", "5", "5", "7", "9"] },
+];
+
+interface RoundResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+type Send = (index: number) => Promise<boolean>;
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+/** `CONCURRENCY` closed-loop workers for `durationMs`. */
+async function drive(send: Send, durationMs: number): Promise<RoundResult> {
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  let counter = 0;
+  const started = performance.now();
+  const deadline = started + durationMs;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < deadline) {
+        const sent = performance.now();
+        const ok = await send(counter++).catch(() => false);
+        latenciesMs.push(performance.now() - sent);
+        if (!ok) errors += 1;
+      }
+    }),
+  );
+  return { requests: latenciesMs.length, errors, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
+function httpSender(baseUrl: string, headers: Record<string, string>): Send {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  return (index) =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify(OPERATIONS[index % OPERATIONS.length]);
+      const call = httpRequest(
+        `${baseUrl}/v1/calculations`,
+        { method: "POST", agent, headers: { "content-type": "application/json", ...headers } },
+        (response) => {
+          response.resume();
+          response.on("end", () => resolve(response.statusCode === 201));
+        },
+      );
+      call.on("error", reject);
+      call.end(body);
+    });
+}
+
+function dynamoDbSender(endpoint: string): Send {
+  const client = localDynamoDbClient(endpoint, SOURCE_REGION);
+  return async (index) => {
+    const spec = OPERATIONS[index % OPERATIONS.length] ?? OPERATIONS[0];
+    const now = Date.now();
+    // The item and condition the handler writes (functions/store.ts).
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE_NAME,
+        Item: {
+          id: { S: randomUUID() },
+          operation: { S: spec?.operation ?? "add" },
+          operands: { L: (spec?.operands ?? []).map((operand) => ({ N: operand })) },
+          result: { N: "1" },
+          region: { S: SOURCE_REGION },
+          createdAt: { S: new Date(now).toISOString() },
+          expiresAt: { N: String(expiresAtFor(now)) },
+          requestHash: { S: "0".repeat(64) },
+        },
+        ConditionExpression: "attribute_not_exists(id) OR expiresAt < :now",
+        ExpressionAttributeValues: { ":now": { N: String(Math.floor(now / 1000)) } },
+      }),
+    );
+    return true;
+  };
+}
+
+async function startCloud(stateDirectory: string): Promise<{ child: ChildProcess; state: CloudState }> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "local/cli.ts",
+      "up",
+      "--no-demo",
+      "--port",
+      "0",
+      "--state-dir",
+      stateDirectory,
+      "--log-level",
+      "warn",
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("CalcBurst local cloud ready:")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`the local cloud exited (${code}):\n${output}`)));
+  });
+  child.stdout?.resume();
+  const state = JSON.parse(readFileSync(path.join(stateDirectory, "state.json"), "utf8")) as CloudState;
+  return { child, state };
+}
+
+interface Summary {
+  name: string;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  requests: number;
+}
+
+function summarise(name: string, rounds: RoundResult[]): Summary {
+  const latencies = rounds.flatMap((round) => round.latenciesMs).sort((a, b) => a - b);
+  const requests = rounds.reduce((sum, round) => sum + round.requests, 0);
+  const seconds = rounds.reduce((sum, round) => sum + round.seconds, 0);
+  return {
+    name,
+    rps: requests / seconds,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    p99: quantile(latencies, 0.99),
+    errors: rounds.reduce((sum, round) => sum + round.errors, 0),
+    requests,
+  };
+}
+
+async function main(): Promise<void> {
+  const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-bench-"));
+  console.error("starting the local cloud (prod stack, time scale 1) ...");
+  const { child, state } = await startCloud(stateDirectory);
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
+    rmSync(stateDirectory, { recursive: true, force: true });
+  };
+  process.once("SIGINT", () => void stop().then(() => process.exit(130)));
+  try {
+    const region = state.regions[SOURCE_REGION];
+    if (region === undefined) throw new Error(`the prod stack has no ${SOURCE_REGION}`);
+    const targets: { name: string; send: Send }[] = [
+      { name: "through the router", send: httpSender(state.router.url, { "x-client-location": "us" }) },
+      { name: `straight to the ${SOURCE_REGION} API`, send: httpSender(region.api.url, {}) },
+      { name: `straight to ${SOURCE_REGION} DynamoDB Local (PutItem)`, send: dynamoDbSender(region.dynamodb.endpoint) },
+    ];
+    console.error(`warming up each target for ${WARM_UP_MS} ms ...`);
+    for (const target of targets) await drive(target.send, WARM_UP_MS);
+    await fetch(`${state.replicator.url}/status/lag`, { method: "DELETE" });
+
+    const results = new Map<string, RoundResult[]>(targets.map((target) => [target.name, []]));
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      for (const target of targets) {
+        console.error(`round ${round}/${ROUNDS}: ${target.name}, ${CONCURRENCY} concurrent, ${ROUND_MS} ms ...`);
+        results.get(target.name)?.push(await drive(target.send, ROUND_MS));
+      }
+    }
+    // Let the replicator catch up before reading its lag.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const replication = (await (await fetch(`${state.replicator.url}/status`)).json()) as { pairs: PairStatus[] };
+    const lag = replication.pairs.find((pair) => pair.source === SOURCE_REGION)?.lag;
+
+    const [router, direct, ceiling] = targets.map((target) => summarise(target.name, results.get(target.name) ?? []));
+    if (router === undefined || direct === undefined || ceiling === undefined)
+      throw new Error("a target has no results");
+    const overhead = direct.rps / router.rps;
+    const share = router.rps / ceiling.rps;
+    const row = (s: Summary) =>
+      `| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.errors} of ${s.requests} |`;
+    writeSection("local", [
+      "## Local cloud end to end",
+      "",
+      measuredOn(),
+      `Command: \`npm run bench:local\`. Stack \`prod\` at time scale 1; ${CONCURRENCY} concurrent closed-loop clients; ${ROUNDS} interleaved rounds of ${ROUND_MS / 1000} s per target after a ${WARM_UP_MS / 1000} s warm-up each. Every request is a new calculation (\`POST /v1/calculations\`, five operations in turn), so every one is a conditional PutItem, and every write is replicated to the other region while the benchmark runs.`,
+      "",
+      "| target | req/s | p50 ms | p95 ms | p99 ms | errors |",
+      "|---|---|---|---|---|---|",
+      row(router),
+      row(direct),
+      row(ceiling),
+      "",
+      "| measure | value | target | verdict |",
+      "|---|---|---|---|",
+      `| router overhead (direct req/s ÷ router req/s) | ${overhead.toFixed(2)}× (p50 ${router.p50.toFixed(1)} vs ${direct.p50.toFixed(1)} ms) | ≤ ${TARGETS.routerOverhead}× | ${verdict(overhead <= TARGETS.routerOverhead)} |`,
+      `| end to end as a share of the DynamoDB Local ceiling | ${(share * 100).toFixed(0)}% | ≥ ${TARGETS.shareOfCeiling * 100}% | ${verdict(share >= TARGETS.shareOfCeiling)} |`,
+      `| replication lag ${SOURCE_REGION} → other region, p50 / p99 over ${lag?.samples ?? 0} writes (ms) | ${lag?.p50Ms ?? "-"} / ${lag?.p99Ms ?? "-"} (max ${lag?.maxMs ?? "-"}) | p99 ≤ ${TARGETS.lagP99Ms} ms | ${verdict((lag?.p99Ms ?? Number.POSITIVE_INFINITY) <= TARGETS.lagP99Ms)} |`,
+      "",
+      "Everything shares the same two cores: the load generator, the router, two region APIs, two JVMs and the replicator. The lag is the age of each item (now − its `createdAt`, which the handler stamps just before its write) when the replicator applied it in the other region, so it includes the write itself, DynamoDB Local's stream delay and the replicator's 20 ms idle poll.",
+    ]);
+  } finally {
+    await stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
