@@ -20,9 +20,11 @@ import { expiresAtFor } from "../shared/table.js";
 import { measuredOn, verdict, writeSection } from "./report.js";
 
 const ROOT = path.resolve(__dirname, "..");
-const CONCURRENCY = 16;
+/** Closed-loop clients: a light load (latency-bound) and one that saturates the two cores. */
+const CONCURRENCIES = [4, 16];
 const ROUND_MS = 8000;
-const ROUNDS = 2;
+const STEADY_RATE_PER_SECOND = 100;
+const ROUNDS = 3;
 const WARM_UP_MS = 2000;
 const SOURCE_REGION = "us-east-1";
 const TARGETS = { routerOverhead: 1.1, shareOfCeiling: 0.8, lagP99Ms: 250 };
@@ -48,15 +50,15 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-/** `CONCURRENCY` closed-loop workers for `durationMs`. */
-async function drive(send: Send, durationMs: number): Promise<RoundResult> {
+/** `concurrency` closed-loop workers for `durationMs`. */
+async function drive(send: Send, durationMs: number, concurrency: number): Promise<RoundResult> {
   const latenciesMs: number[] = [];
   let errors = 0;
   let counter = 0;
   const started = performance.now();
   const deadline = started + durationMs;
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
         const sent = performance.now();
         const ok = await send(counter++).catch(() => false);
@@ -69,7 +71,7 @@ async function drive(send: Send, durationMs: number): Promise<RoundResult> {
 }
 
 function httpSender(baseUrl: string, headers: Record<string, string>): Send {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const agent = new Agent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES) });
   return (index) =>
     new Promise((resolve, reject) => {
       const body = JSON.stringify(OPERATIONS[index % OPERATIONS.length]);
@@ -189,46 +191,94 @@ async function main(): Promise<void> {
       { name: `straight to the ${SOURCE_REGION} API`, send: httpSender(region.api.url, {}) },
       { name: `straight to ${SOURCE_REGION} DynamoDB Local (PutItem)`, send: dynamoDbSender(region.dynamodb.endpoint) },
     ];
-    console.error(`warming up each target for ${WARM_UP_MS} ms ...`);
-    for (const target of targets) await drive(target.send, WARM_UP_MS);
-    await fetch(`${state.replicator.url}/status/lag`, { method: "DELETE" });
-
-    const results = new Map<string, RoundResult[]>(targets.map((target) => [target.name, []]));
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      for (const target of targets) {
-        console.error(`round ${round}/${ROUNDS}: ${target.name}, ${CONCURRENCY} concurrent, ${ROUND_MS} ms ...`);
-        results.get(target.name)?.push(await drive(target.send, ROUND_MS));
+    const replicatorStatus = async () =>
+      ((await (await fetch(`${state.replicator.url}/status`)).json()) as { pairs: PairStatus[] }).pairs;
+    // A round starts only once the replicator has caught up, so no round pays for the last one's backlog.
+    const drained = async () => {
+      let last = -1;
+      for (;;) {
+        const pairs = await replicatorStatus();
+        const total = pairs.reduce((sum, pair) => sum + Object.values(pair.records).reduce((a, b) => a + b, 0), 0);
+        if (total === last) return;
+        last = total;
+        await new Promise((resolve) => setTimeout(resolve, 500));
       }
-    }
-    // Let the replicator catch up before reading its lag.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const replication = (await (await fetch(`${state.replicator.url}/status`)).json()) as { pairs: PairStatus[] };
-    const lag = replication.pairs.find((pair) => pair.source === SOURCE_REGION)?.lag;
+    };
+    console.error(`warming up each target for ${WARM_UP_MS} ms ...`);
+    for (const target of targets) await drive(target.send, WARM_UP_MS, 4);
 
-    const [router, direct, ceiling] = targets.map((target) => summarise(target.name, results.get(target.name) ?? []));
-    if (router === undefined || direct === undefined || ceiling === undefined)
-      throw new Error("a target has no results");
-    const overhead = direct.rps / router.rps;
-    const share = router.rps / ceiling.rps;
-    const row = (s: Summary) =>
-      `| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.errors} of ${s.requests} |`;
+    const byConcurrency = new Map<number, Summary[]>();
+    for (const concurrency of CONCURRENCIES) {
+      const results = new Map<string, RoundResult[]>(targets.map((target) => [target.name, []]));
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        // Alternate the order (ABC, CBA) so drift over the run hits every target alike.
+        const order = round % 2 === 1 ? targets : [...targets].reverse();
+        for (const target of order) {
+          await drained();
+          console.error(`${concurrency} concurrent, round ${round}/${ROUNDS}: ${target.name}, ${ROUND_MS} ms ...`);
+          results.get(target.name)?.push(await drive(target.send, ROUND_MS, concurrency));
+        }
+      }
+      byConcurrency.set(
+        concurrency,
+        targets.map((target) => summarise(target.name, results.get(target.name) ?? [])),
+      );
+    }
+
+    const lagOf = async () => (await replicatorStatus()).find((pair) => pair.source === SOURCE_REGION)?.lag;
+    const router = targets[0] as { send: Send };
+    await drained();
+    await fetch(`${state.replicator.url}/status/lag`, { method: "DELETE" });
+    console.error(
+      `replication lag at a steady ${STEADY_RATE_PER_SECOND} writes/s through the router, ${ROUND_MS} ms ...`,
+    );
+    const sends: Promise<unknown>[] = [];
+    for (let index = 0; index < (STEADY_RATE_PER_SECOND * ROUND_MS) / 1000; index += 1) {
+      sends.push(router.send(index).catch(() => false));
+      await new Promise((resolve) => setTimeout(resolve, 1000 / STEADY_RATE_PER_SECOND));
+    }
+    await Promise.all(sends);
+    await drained();
+    const steadyLag = await lagOf();
+    await fetch(`${state.replicator.url}/status/lag`, { method: "DELETE" });
+    const saturating = Math.max(...CONCURRENCIES);
+    console.error(`replication lag with ${saturating} concurrent clients through the router, ${ROUND_MS} ms ...`);
+    const saturated = await drive(router.send, ROUND_MS, saturating);
+    await drained();
+    const saturatedLag = await lagOf();
+
+    const row = (concurrency: number, s: Summary) =>
+      `| ${concurrency} | ${s.name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.errors} of ${s.requests} |`;
+    const verdictRows = CONCURRENCIES.flatMap((concurrency) => {
+      const [viaRouter, direct, ceiling] = byConcurrency.get(concurrency) ?? [];
+      if (viaRouter === undefined || direct === undefined || ceiling === undefined) return [];
+      const overhead = direct.rps / viaRouter.rps;
+      const share = viaRouter.rps / ceiling.rps;
+      return [
+        `| router overhead at ${concurrency} concurrent (direct req/s ÷ router req/s) | ${overhead.toFixed(2)}× (p50 ${viaRouter.p50.toFixed(1)} vs ${direct.p50.toFixed(1)} ms) | ≤ ${TARGETS.routerOverhead}× | ${verdict(overhead <= TARGETS.routerOverhead)} |`,
+        `| end to end as a share of the DynamoDB Local ceiling at ${concurrency} concurrent | ${(share * 100).toFixed(0)}% | ≥ ${TARGETS.shareOfCeiling * 100}% | ${verdict(share >= TARGETS.shareOfCeiling)} |`,
+      ];
+    });
+    const lagRow = (label: string, lag: PairStatus["lag"] | undefined) =>
+      `| replication lag ${SOURCE_REGION} → other region, ${label}: p50 / p99 over ${lag?.samples ?? 0} writes (ms) | ${lag?.p50Ms ?? "-"} / ${lag?.p99Ms ?? "-"} (max ${lag?.maxMs ?? "-"}) | p99 ≤ ${TARGETS.lagP99Ms} ms | ${verdict((lag?.p99Ms ?? Number.POSITIVE_INFINITY) <= TARGETS.lagP99Ms)} |`;
     writeSection("local", [
       "## Local cloud end to end",
       "",
       measuredOn(),
-      `Command: \`npm run bench:local\`. Stack \`prod\` at time scale 1; ${CONCURRENCY} concurrent closed-loop clients; ${ROUNDS} interleaved rounds of ${ROUND_MS / 1000} s per target after a ${WARM_UP_MS / 1000} s warm-up each. Every request is a new calculation (\`POST /v1/calculations\`, five operations in turn), so every one is a conditional PutItem, and every write is replicated to the other region while the benchmark runs.`,
+      `Command: \`npm run bench:local\`. Stack \`prod\` at time scale 1. Closed-loop clients at ${CONCURRENCIES.join(" and ")} concurrent; per concurrency ${ROUNDS} rounds of ${ROUND_MS / 1000} s per target, the order alternating, each round starting once the replicator has caught up. Every request is a new calculation (\`POST /v1/calculations\`, five operations in turn), so every one is a conditional PutItem, and every write is replicated to the other region while the benchmark runs.`,
       "",
-      "| target | req/s | p50 ms | p95 ms | p99 ms | errors |",
-      "|---|---|---|---|---|---|",
-      row(router),
-      row(direct),
-      row(ceiling),
+      "| concurrent | target | req/s | p50 ms | p95 ms | p99 ms | errors |",
+      "|---|---|---|---|---|---|---|",
+      ...CONCURRENCIES.flatMap((concurrency) => (byConcurrency.get(concurrency) ?? []).map((s) => row(concurrency, s))),
       "",
       "| measure | value | target | verdict |",
       "|---|---|---|---|",
-      `| router overhead (direct req/s ÷ router req/s) | ${overhead.toFixed(2)}× (p50 ${router.p50.toFixed(1)} vs ${direct.p50.toFixed(1)} ms) | ≤ ${TARGETS.routerOverhead}× | ${verdict(overhead <= TARGETS.routerOverhead)} |`,
-      `| end to end as a share of the DynamoDB Local ceiling | ${(share * 100).toFixed(0)}% | ≥ ${TARGETS.shareOfCeiling * 100}% | ${verdict(share >= TARGETS.shareOfCeiling)} |`,
-      `| replication lag ${SOURCE_REGION} → other region, p50 / p99 over ${lag?.samples ?? 0} writes (ms) | ${lag?.p50Ms ?? "-"} / ${lag?.p99Ms ?? "-"} (max ${lag?.maxMs ?? "-"}) | p99 ≤ ${TARGETS.lagP99Ms} ms | ${verdict((lag?.p99Ms ?? Number.POSITIVE_INFINITY) <= TARGETS.lagP99Ms)} |`,
+      ...verdictRows,
+      lagRow(`at a steady ${STEADY_RATE_PER_SECOND} writes/s`, steadyLag),
+      lagRow(
+        `under ${saturating} concurrent clients (${(saturated.requests / saturated.seconds).toFixed(0)} writes/s)`,
+        saturatedLag,
+      ),
       "",
       "Everything shares the same two cores: the load generator, the router, two region APIs, two JVMs and the replicator. The lag is the age of each item (now − its `createdAt`, which the handler stamps just before its write) when the replicator applied it in the other region, so it includes the write itself, DynamoDB Local's stream delay and the replicator's 20 ms idle poll.",
     ]);

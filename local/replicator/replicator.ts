@@ -43,6 +43,9 @@ const CLIENT_OPTIONS = {
 };
 const LAG_SAMPLES_KEPT = 10_000;
 const SHARD_REFRESH_MS = 1000;
+/** Items applied side by side; one item's changes are always applied in order. */
+const APPLY_CONCURRENCY = 32;
+const CHECKPOINT_EVERY_MS = 50;
 const MAX_BACKOFF_MS = 2000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -267,14 +270,15 @@ export class PairReplicator {
         if (error instanceof ExpiredIteratorException) continue;
         throw error;
       }
-      for (const record of page.Records ?? []) {
-        const sequenceNumber = record.dynamodb?.SequenceNumber;
-        // Until a record is applied the iterator is dropped, so the next poll starts at it again.
+      const records = page.Records ?? [];
+      if (records.length > 0) {
+        // Until the page is applied the iterator is dropped, so a failure resumes at the checkpoint.
         this.iterators.delete(shardId);
-        if (this.deps.isPaused() || this.stopped) return progressed;
-        await this.apply(record);
-        if (sequenceNumber !== undefined) this.deps.checkpoints.set(this.key, streamArn, shardId, { sequenceNumber });
-        progressed = true;
+        const applied = await this.applyPage(records, (sequenceNumber) =>
+          this.deps.checkpoints.set(this.key, streamArn, shardId, { sequenceNumber }),
+        );
+        progressed ||= applied > 0;
+        if (applied < records.length) return progressed;
       }
       if (page.NextShardIterator === undefined) {
         const { sequenceNumber } = this.deps.checkpoints.get(this.key, streamArn, shardId);
@@ -289,6 +293,58 @@ export class PairReplicator {
       }
     }
     return progressed;
+  }
+
+  /**
+   * Applies a page of stream records: records of different items side by side (up to
+   * APPLY_CONCURRENCY), records of one item strictly in stream order. The checkpoint follows the
+   * longest fully applied prefix of the page, so a crash or an error re-offers only records at or
+   * after the first unapplied one, and the last-writer-wins condition refuses those already in.
+   * Returns how many records of the prefix were applied.
+   */
+  private async applyPage(records: StreamRecord[], checkpoint: (sequenceNumber: string) => void): Promise<number> {
+    const byItem = new Map<string, number[]>();
+    for (const [index, record] of records.entries()) {
+      const image = record.dynamodb?.Keys ?? {};
+      const key = image.id?.S ?? `#${index}`;
+      byItem.set(key, [...(byItem.get(key) ?? []), index]);
+    }
+    const done = new Array<boolean>(records.length).fill(false);
+    let prefix = 0;
+    let checkpointedPrefix = 0;
+    let checkpointedAt = 0;
+    const advance = (force: boolean) => {
+      while (prefix < records.length && done[prefix]) prefix += 1;
+      const sequenceNumber = records[prefix - 1]?.dynamodb?.SequenceNumber;
+      if (prefix === checkpointedPrefix || sequenceNumber === undefined) return;
+      // Checkpoint writes are batched: at most one per CHECKPOINT_EVERY_MS, and one at the end.
+      if (force || Date.now() - checkpointedAt >= CHECKPOINT_EVERY_MS) {
+        checkpoint(sequenceNumber);
+        checkpointedPrefix = prefix;
+        checkpointedAt = Date.now();
+      }
+    };
+    const queues = [...byItem.values()];
+    let failure: unknown;
+    const worker = async () => {
+      for (let queue = queues.shift(); queue !== undefined; queue = queues.shift()) {
+        for (const index of queue) {
+          if (failure !== undefined || this.deps.isPaused() || this.stopped) return;
+          try {
+            await this.apply(records[index] as StreamRecord);
+          } catch (error) {
+            failure ??= error;
+            return;
+          }
+          done[index] = true;
+          advance(false);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, queues.length) }, worker));
+    advance(true);
+    if (failure !== undefined) throw failure;
+    return prefix;
   }
 
   private count(outcome: ApplyOutcome, event: string): void {

@@ -104,21 +104,29 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
 
     const headers = { ...request.headers };
     delete headers[TARGET_REGION_HEADER];
-    const upstream = httpRequest(
-      `${base}${request.url ?? "/"}`,
-      { method: request.method, headers, agent: agents.get(region) },
-      (answer) => {
-        routed[region] = (routed[region] ?? 0) + 1;
-        response.writeHead(answer.statusCode ?? 502, {
-          ...answer.headers,
-          "x-calcburst-region": region,
-          "x-calcburst-route": source,
-        });
-        answer.pipe(response);
-      },
-    );
-    upstream.on("error", (error: NodeJS.ErrnoException) => unreachable(error.code ?? error.message));
-    request.pipe(upstream);
+    // Bodies are small (API Gateway caps them); buffering both ways costs less CPU than streams.
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const upstream = httpRequest(
+        `${base}${request.url ?? "/"}`,
+        { method: request.method, headers, agent: agents.get(region) },
+        (answer) => {
+          const body: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => body.push(chunk));
+          answer.on("end", () => {
+            routed[region] = (routed[region] ?? 0) + 1;
+            answer.headers["x-calcburst-region"] = region;
+            answer.headers["x-calcburst-route"] = source;
+            delete answer.headers["transfer-encoding"];
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            response.end(Buffer.concat(body));
+          });
+        },
+      );
+      upstream.on("error", (error: NodeJS.ErrnoException) => unreachable(error.code ?? error.message));
+      upstream.end(Buffer.concat(chunks));
+    });
   });
   server.keepAliveTimeout = 30_000;
 

@@ -172,7 +172,7 @@ describe("the local global table (replicator)", () => {
         await Promise.all(ids.slice(index, index + 4).map((id) => write(A, id, [String(index), "1"])));
       }
     })();
-    await replicated(B, "across-kill-8");
+    await replicated(B, "across-kill-40");
     process.kill(killedPid, "SIGKILL");
     await writes;
     const restartedPid = await eventually(
@@ -193,10 +193,11 @@ describe("the local global table (replicator)", () => {
     expect(perId.size).toBe(ids.length);
     for (const id of ids) expect(perId.get(id)).toEqual(["INSERT"]);
     // The restarted process resumed from its checkpoint: had it started over, it would have
-    // offered every earlier record again and counted each as superseded.
+    // offered the 40-odd records applied before the kill again, each refused as superseded. Only
+    // the few in flight or not yet checkpointed at the kill may be offered twice.
     const pairs = ((await cloud.status()).replication as { pairs: PairCounts[] }).pairs;
     const aToB = pairs.find((pair) => pair.source === A && pair.target === B);
     expect(aToB?.records.applied).toBeGreaterThan(0);
-    expect(aToB?.records.superseded).toBeLessThanOrEqual(1);
+    expect(aToB?.records.superseded).toBeLessThanOrEqual(8);
   });
 });
