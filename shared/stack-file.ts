@@ -46,6 +46,15 @@ export interface LoadedStack {
  * (`prod`) or a path to a stack file.
  */
 export function loadStack(stackOrFile: string, root: string = PROJECT_ROOT): LoadedStack {
+  const { stack, file, values } = readStackValues(stackOrFile, root);
+  return { stack, file, config: parseStackConfig(values, path.relative(process.cwd(), file) || file) };
+}
+
+/** The raw, namespaced values (`calcburst:regions`, …) a stack's config holds, defaults included. */
+export function readStackValues(
+  stackOrFile: string,
+  root: string = PROJECT_ROOT,
+): { stack: string; file: string; values: Record<string, unknown> } {
   const isFile = stackOrFile.endsWith(".yaml") || stackOrFile.endsWith(".yml");
   const file = isFile ? path.resolve(stackOrFile) : path.join(root, `Pulumi.${stackOrFile}.yaml`);
   if (!existsSync(file)) {
@@ -59,7 +68,7 @@ export function loadStack(stackOrFile: string, root: string = PROJECT_ROOT): Loa
     ...projectDefaults(path.join(root, "Pulumi.yaml")),
     ...(typeof stackConfig === "object" && stackConfig !== null ? stackConfig : {}),
   };
-  return { stack, file, config: parseStackConfig(values, path.relative(process.cwd(), file) || file) };
+  return { stack, file, values };
 }
 
 export function listStacks(root: string = PROJECT_ROOT): string[] {

@@ -1,0 +1,404 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
+
+/** DESIGN.md §3, plus `$default` so an unknown route gets the function's problem+json 404. */
+export const ROUTE_KEYS = [
+  "POST /v1/calculations",
+  "POST /v1/calculations/batch",
+  "GET /v1/calculations/{id}",
+  "GET /health",
+  "$default",
+] as const;
+
+/** Exactly the item actions functions/store.ts makes. */
+export const FUNCTION_TABLE_ACTIONS = [
+  "dynamodb:PutItem",
+  "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
+  "dynamodb:BatchWriteItem",
+] as const;
+
+/** The custom-domain target a Route 53 alias record points at. */
+export interface AliasTarget {
+  name: pulumi.Output<string>;
+  zoneId: pulumi.Output<string>;
+}
+
+export interface RegionalServiceArgs {
+  region: string;
+  /** `api.<domain>`, served by every region behind latency routing. */
+  globalName: string;
+  /** `<region>.api.<domain>`, this region alone; the health check targets it. */
+  regionalName: string;
+  hostedZoneId: pulumi.Input<string>;
+  tableName: pulumi.Input<string>;
+  /** This region's replica: the only table the function may touch. */
+  tableReplicaArn: pulumi.Input<string>;
+  /** The other regions, whose replication latency from this region is alarmed on. */
+  replicationPeers: string[];
+  bundle: pulumi.asset.Archive;
+  memoryMb: number;
+  timeoutSeconds: number;
+  reservedConcurrency: number;
+  throttlingRateLimit: number;
+  throttlingBurstLimit: number;
+  logRetentionDays: number;
+  ttlDays: number;
+  /** The drill's kill switch; false in normal operation. */
+  regionDisabled?: boolean;
+  tags?: Record<string, string>;
+}
+
+/** The alarm thresholds; the SLO in docs/ARCHITECTURE.md is where they come from. */
+export const ALARM_THRESHOLDS = {
+  serverErrorRatePercent: 1,
+  p99LatencyMs: 1000,
+  throttles: 1,
+  replicationLatencyMs: 1000,
+} as const;
+
+/**
+ * One region of the service: the function (from the esbuild bundle), its least-privilege role,
+ * the HTTP API with throttling and access logs, a certificate and two custom domain names
+ * (the global name and the region's own), and the region's alarms.
+ */
+export class RegionalService extends pulumi.ComponentResource {
+  readonly function: aws.lambda.Function;
+  readonly api: aws.apigatewayv2.Api;
+  readonly globalTarget: AliasTarget;
+  readonly regionalTarget: AliasTarget;
+  readonly url: pulumi.Output<string>;
+  readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+
+  constructor(name: string, args: RegionalServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("calcburst:service:RegionalService", name, {}, opts);
+    const { region } = args;
+    const parent = { parent: this };
+    const tags = { ...args.tags, "calcburst:region": region };
+
+    const functionLogs = new aws.cloudwatch.LogGroup(
+      `${name}-function-logs`,
+      { region, name: `/calcburst/${region}/function`, retentionInDays: args.logRetentionDays, tags },
+      parent,
+    );
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags,
+      },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "CalculationsReplica",
+              Effect: "Allow",
+              Action: [...FUNCTION_TABLE_ACTIONS],
+              Resource: args.tableReplicaArn,
+            },
+            {
+              Sid: "OwnLogGroup",
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              Resource: pulumi.interpolate`${functionLogs.arn}:*`,
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+
+    this.function = new aws.lambda.Function(
+      `${name}-function`,
+      {
+        region,
+        role: role.arn,
+        code: args.bundle,
+        handler: "handler.handler",
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        memorySize: args.memoryMb,
+        timeout: args.timeoutSeconds,
+        reservedConcurrentExecutions: args.reservedConcurrency,
+        loggingConfig: { logFormat: "JSON", logGroup: functionLogs.name },
+        environment: {
+          variables: {
+            TABLE_NAME: args.tableName,
+            CALCBURST_TTL_DAYS: String(args.ttlDays),
+            [KILL_SWITCH_VARIABLE]: String(args.regionDisabled ?? false),
+            NODE_OPTIONS: "--enable-source-maps",
+          },
+        },
+        tags,
+      },
+      { parent: this, dependsOn: [functionLogs] },
+    );
+
+    const accessLogs = new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      { region, name: `/calcburst/${region}/api-access`, retentionInDays: args.logRetentionDays, tags },
+      parent,
+    );
+    this.api = new aws.apigatewayv2.Api(
+      `${name}-api`,
+      {
+        region,
+        protocolType: "HTTP",
+        description: `CalcBurst API in ${region}`,
+        // Clients must come through the custom domains, where TLS 1.2 is enforced.
+        disableExecuteApiEndpoint: true,
+        tags,
+      },
+      parent,
+    );
+    const integration = new aws.apigatewayv2.Integration(
+      `${name}-integration`,
+      {
+        region,
+        apiId: this.api.id,
+        integrationType: "AWS_PROXY",
+        integrationUri: this.function.invokeArn,
+        payloadFormatVersion: "2.0",
+        timeoutMilliseconds: Math.min(30_000, args.timeoutSeconds * 1000 + 1000),
+      },
+      parent,
+    );
+    const routes = ROUTE_KEYS.map(
+      (routeKey, index) =>
+        new aws.apigatewayv2.Route(
+          `${name}-route-${index}`,
+          { region, apiId: this.api.id, routeKey, target: pulumi.interpolate`integrations/${integration.id}` },
+          parent,
+        ),
+    );
+    new aws.apigatewayv2.Stage(
+      `${name}-stage`,
+      {
+        region,
+        apiId: this.api.id,
+        name: "$default",
+        autoDeploy: true,
+        defaultRouteSettings: {
+          throttlingRateLimit: args.throttlingRateLimit,
+          throttlingBurstLimit: args.throttlingBurstLimit,
+          detailedMetricsEnabled: true,
+        },
+        accessLogSettings: {
+          destinationArn: accessLogs.arn,
+          format: JSON.stringify({
+            requestId: "$context.requestId",
+            ip: "$context.identity.sourceIp",
+            requestTime: "$context.requestTime",
+            routeKey: "$context.routeKey",
+            status: "$context.status",
+            responseLength: "$context.responseLength",
+            latencyMs: "$context.responseLatency",
+            integrationStatus: "$context.integrationStatus",
+            integrationLatencyMs: "$context.integrationLatency",
+            integrationError: "$context.integrationErrorMessage",
+            domainName: "$context.domainName",
+          }),
+        },
+        tags,
+      },
+      { parent: this, dependsOn: routes },
+    );
+    new aws.lambda.Permission(
+      `${name}-invoke-permission`,
+      {
+        region,
+        action: "lambda:InvokeFunction",
+        function: this.function.name,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: pulumi.interpolate`${this.api.executionArn}/*/*`,
+      },
+      parent,
+    );
+
+    // One certificate in this region for both names, validated through Route 53. The
+    // validation record of the global name is the same in every region, hence allowOverwrite.
+    const certificate = new aws.acm.Certificate(
+      `${name}-certificate`,
+      {
+        region,
+        domainName: args.globalName,
+        subjectAlternativeNames: [args.regionalName],
+        validationMethod: "DNS",
+        tags,
+      },
+      parent,
+    );
+    const validationRecords = [args.globalName, args.regionalName].map((domainName, index) => {
+      const option = certificate.domainValidationOptions.apply((options) => {
+        const match = options.find((candidate) => candidate.domainName === domainName) ?? options[index];
+        if (match === undefined) throw new Error(`ACM returned no validation record for ${domainName}`);
+        return match;
+      });
+      return new aws.route53.Record(
+        `${name}-certificate-validation-${index}`,
+        {
+          zoneId: args.hostedZoneId,
+          name: option.resourceRecordName,
+          type: option.resourceRecordType,
+          records: [option.resourceRecordValue],
+          ttl: 300,
+          allowOverwrite: true,
+        },
+        parent,
+      );
+    });
+    const validation = new aws.acm.CertificateValidation(
+      `${name}-certificate-validation`,
+      {
+        region,
+        certificateArn: certificate.arn,
+        validationRecordFqdns: validationRecords.map((record) => record.fqdn),
+      },
+      parent,
+    );
+
+    const customDomain = (suffix: string, domainName: string): AliasTarget => {
+      const domain = new aws.apigatewayv2.DomainName(
+        `${name}-domain-${suffix}`,
+        {
+          region,
+          domainName,
+          domainNameConfiguration: {
+            certificateArn: validation.certificateArn,
+            endpointType: "REGIONAL",
+            securityPolicy: "TLS_1_2",
+            ipAddressType: "dualstack",
+          },
+          tags,
+        },
+        parent,
+      );
+      new aws.apigatewayv2.ApiMapping(
+        `${name}-mapping-${suffix}`,
+        { region, apiId: this.api.id, domainName: domain.id, stage: "$default" },
+        { parent: this, dependsOn: [domain] },
+      );
+      return {
+        name: domain.domainNameConfiguration.targetDomainName.apply((target) => target ?? ""),
+        zoneId: domain.domainNameConfiguration.hostedZoneId.apply((zone) => zone ?? ""),
+      };
+    };
+    this.globalTarget = customDomain("global", args.globalName);
+    this.regionalTarget = customDomain("regional", args.regionalName);
+    this.url = pulumi.output(`https://${args.regionalName}`);
+
+    this.createAlarms(name, args);
+    this.registerOutputs({ url: this.url, functionName: this.function.name, apiId: this.api.id });
+  }
+
+  private createAlarms(name: string, args: RegionalServiceArgs): void {
+    const { region } = args;
+    const topic = new aws.sns.Topic(`${name}-alarms`, { region, tags: args.tags }, { parent: this });
+    const common = {
+      region,
+      alarmActions: [topic.arn],
+      okActions: [topic.arn],
+      treatMissingData: "notBreaching",
+      tags: args.tags,
+    };
+    const apiDimensions = { ApiId: this.api.id, Stage: "$default" };
+    this.alarms.push(
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-alarm-5xx-rate`,
+        {
+          ...common,
+          alarmDescription: `CalcBurst ${region}: more than ${ALARM_THRESHOLDS.serverErrorRatePercent}% of requests answered 5xx for 3 minutes`,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: ALARM_THRESHOLDS.serverErrorRatePercent,
+          evaluationPeriods: 3,
+          metricQueries: [
+            {
+              id: "errors",
+              metric: {
+                namespace: "AWS/ApiGateway",
+                metricName: "5xx",
+                dimensions: apiDimensions,
+                period: 60,
+                stat: "Sum",
+              },
+            },
+            {
+              id: "requests",
+              metric: {
+                namespace: "AWS/ApiGateway",
+                metricName: "Count",
+                dimensions: apiDimensions,
+                period: 60,
+                stat: "Sum",
+              },
+            },
+            { id: "rate", expression: "100 * errors / MAX([requests, 1])", label: "5xx %", returnData: true },
+          ],
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-alarm-p99-latency`,
+        {
+          ...common,
+          alarmDescription: `CalcBurst ${region}: p99 latency above ${ALARM_THRESHOLDS.p99LatencyMs} ms for 3 minutes`,
+          namespace: "AWS/ApiGateway",
+          metricName: "Latency",
+          dimensions: apiDimensions,
+          extendedStatistic: "p99",
+          period: 60,
+          evaluationPeriods: 3,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: ALARM_THRESHOLDS.p99LatencyMs,
+        },
+        { parent: this },
+      ),
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-alarm-throttles`,
+        {
+          ...common,
+          alarmDescription: `CalcBurst ${region}: the function is throttled (reserved concurrency exhausted)`,
+          namespace: "AWS/Lambda",
+          metricName: "Throttles",
+          dimensions: { FunctionName: this.function.name },
+          statistic: "Sum",
+          period: 60,
+          evaluationPeriods: 1,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          threshold: ALARM_THRESHOLDS.throttles,
+        },
+        { parent: this },
+      ),
+      ...args.replicationPeers.map(
+        (peer) =>
+          new aws.cloudwatch.MetricAlarm(
+            `${name}-alarm-replication-${peer}`,
+            {
+              ...common,
+              alarmDescription: `CalcBurst ${region}: replication to ${peer} takes longer than ${ALARM_THRESHOLDS.replicationLatencyMs} ms`,
+              namespace: "AWS/DynamoDB",
+              metricName: "ReplicationLatency",
+              dimensions: { TableName: args.tableName, ReceivingRegion: peer },
+              statistic: "Average",
+              period: 60,
+              evaluationPeriods: 5,
+              comparisonOperator: "GreaterThanThreshold",
+              threshold: ALARM_THRESHOLDS.replicationLatencyMs,
+            },
+            { parent: this },
+          ),
+      ),
+    );
+  }
+}

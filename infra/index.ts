@@ -1,0 +1,74 @@
+/**
+ * CalcBurst on AWS: the global table, one RegionalService per region and latency routing in
+ * front of them. `pulumi up` per stack; the config is checked by shared/stack-config.ts.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { GlobalTable } from "./components/global-table.js";
+import { LatencyRouting } from "./components/latency-routing.js";
+import { RegionalService } from "./components/regional-service.js";
+import { apiNames, readStackConfig } from "./config.js";
+
+const BUNDLE = path.resolve(__dirname, "..", "dist", "functions", "handler.js");
+if (!existsSync(BUNDLE)) {
+  throw new Error(`${BUNDLE} is missing: run npm run build before pulumi up (npm run plan builds it)`);
+}
+
+const config = readStackConfig();
+const tags = { project: "calcburst", stack: pulumi.getStack() };
+const bundle = new pulumi.asset.AssetArchive({
+  "handler.js": new pulumi.asset.FileAsset(BUNDLE),
+  ...(existsSync(`${BUNDLE}.map`) && { "handler.js.map": new pulumi.asset.FileAsset(`${BUNDLE}.map`) }),
+});
+
+const table = new GlobalTable("calculations", {
+  regions: config.regions,
+  consistency: config.tableConsistency,
+  ...(config.tableWitnessRegion !== undefined && { witnessRegion: config.tableWitnessRegion }),
+  tags,
+});
+
+const services = config.regions.map((region) => {
+  const names = apiNames(config.domain, region);
+  const service = new RegionalService(`calcburst-${region}`, {
+    region,
+    globalName: names.global,
+    regionalName: names.regional,
+    hostedZoneId: config.hostedZoneId,
+    tableName: table.name,
+    tableReplicaArn: table.replicaArn(region),
+    replicationPeers: config.regions.filter((peer) => peer !== region),
+    bundle,
+    memoryMb: config.lambdaMemoryMb,
+    timeoutSeconds: config.lambdaTimeoutSeconds,
+    reservedConcurrency: config.lambdaReservedConcurrency,
+    throttlingRateLimit: config.apiThrottlingRateLimit,
+    throttlingBurstLimit: config.apiThrottlingBurstLimit,
+    logRetentionDays: config.logRetentionDays,
+    ttlDays: config.tableTtlDays,
+    tags,
+  });
+  return { region, names, service };
+});
+
+const routing = new LatencyRouting("api", {
+  hostedZoneId: config.hostedZoneId,
+  globalName: apiNames(config.domain, config.regions[0] ?? "").global,
+  regions: services.map(({ region, names, service }) => ({
+    region,
+    regionalName: names.regional,
+    globalTarget: service.globalTarget,
+    regionalTarget: service.regionalTarget,
+  })),
+  healthCheckIntervalSeconds: config.healthCheckIntervalSeconds,
+  healthCheckFailureThreshold: config.healthCheckFailureThreshold,
+  tags,
+});
+
+export const globalUrl = routing.url;
+export const regionalUrls = Object.fromEntries(services.map(({ region, service }) => [region, service.url]));
+export const tableName = table.name;
+export const healthCheckIds = Object.fromEntries(
+  Object.entries(routing.healthChecks).map(([region, check]) => [region, check.id]),
+);

@@ -1,0 +1,8 @@
+/**
+ * The policy pack: `pulumi preview --policy-pack infra/policy` (needs the Pulumi CLI). The
+ * policies themselves are in policies.ts, where the tests call them in-process.
+ */
+import { PolicyPack } from "@pulumi/policy";
+import { policies } from "./policies.js";
+
+new PolicyPack("calcburst-guardrails", { policies });

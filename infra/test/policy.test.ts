@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import type { RecordedResource } from "../mock-runtime.js";
+import { policyViolations } from "./support/program.js";
+
+const resource = (type: string, name: string, inputs: Record<string, unknown>): RecordedResource => ({
+  type,
+  name,
+  inputs,
+  state: inputs,
+  custom: true,
+  id: `${name}-id`,
+});
+
+const rolePolicy = (statement: Record<string, unknown>) =>
+  resource("aws:iam/rolePolicy:RolePolicy", "policy", {
+    policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", ...statement }] }),
+  });
+
+const TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/calculations";
+const goodTable = {
+  pointInTimeRecovery: { enabled: true },
+  serverSideEncryption: { enabled: true },
+  replicas: [{ regionName: "eu-west-1", pointInTimeRecovery: true }],
+};
+const goodFunction = {
+  architectures: ["arm64"],
+  reservedConcurrentExecutions: 50,
+  loggingConfig: { logGroup: "/calcburst/us-east-1/function" },
+};
+const retainedLogs = resource("aws:cloudwatch/logGroup:LogGroup", "logs", {
+  name: "/calcburst/us-east-1/function",
+  retentionInDays: 30,
+});
+
+describe("the policy pack", () => {
+  it.each([
+    ["a wildcard DynamoDB action", rolePolicy({ Action: "dynamodb:*", Resource: TABLE_ARN }), "no-dynamodb-wildcards"],
+    ["a bare * action", rolePolicy({ Action: ["*"], Resource: TABLE_ARN }), "no-dynamodb-wildcards"],
+    ["a wildcard table resource", rolePolicy({ Action: ["dynamodb:GetItem"], Resource: "*" }), "no-dynamodb-wildcards"],
+    [
+      "a wildcard in an inline role policy",
+      resource("aws:iam/role:Role", "role", {
+        inlinePolicies: [
+          {
+            name: "data",
+            policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "dynamodb:Put*", Resource: TABLE_ARN }] }),
+          },
+        ],
+      }),
+      "no-dynamodb-wildcards",
+    ],
+    [
+      "a replica without PITR",
+      resource("aws:dynamodb/table:Table", "table", {
+        ...goodTable,
+        replicas: [{ regionName: "eu-west-1", pointInTimeRecovery: false }],
+      }),
+      "dynamodb-pitr-everywhere",
+    ],
+    [
+      "a table without PITR",
+      resource("aws:dynamodb/table:Table", "table", { ...goodTable, pointInTimeRecovery: { enabled: false } }),
+      "dynamodb-pitr-everywhere",
+    ],
+    [
+      "a table without SSE",
+      resource("aws:dynamodb/table:Table", "table", { ...goodTable, serverSideEncryption: undefined }),
+      "dynamodb-sse",
+    ],
+    [
+      "a domain on TLS 1.0",
+      resource("aws:apigatewayv2/domainName:DomainName", "domain", {
+        domainNameConfiguration: { securityPolicy: "TLS_1_0" },
+      }),
+      "api-domain-tls-1-2",
+    ],
+    [
+      "a latency record without a health check",
+      resource("aws:route53/record:Record", "record", {
+        setIdentifier: "us-east-1",
+        latencyRoutingPolicies: [{ region: "us-east-1" }],
+      }),
+      "latency-records-health-checked",
+    ],
+    [
+      "an x86_64 function",
+      resource("aws:lambda/function:Function", "fn", { ...goodFunction, architectures: ["x86_64"] }),
+      "lambda-arm64-reserved-concurrency",
+    ],
+    [
+      "a function without reserved concurrency",
+      resource("aws:lambda/function:Function", "fn", { ...goodFunction, reservedConcurrentExecutions: -1 }),
+      "lambda-arm64-reserved-concurrency",
+    ],
+    [
+      "a function logging to a group without retention",
+      resource("aws:lambda/function:Function", "fn", { ...goodFunction, loggingConfig: { logGroup: "/elsewhere" } }),
+      "lambda-log-retention",
+    ],
+  ])("reports %s", async (_what, violating, policy) => {
+    const violations = await policyViolations([violating, retainedLogs]);
+
+    expect(violations.length).toBeGreaterThan(0);
+    expect(violations.every((violation) => violation.startsWith(`${policy}: `))).toBe(true);
+  });
+
+  it("passes resources that follow every rule", async () => {
+    const compliant = [
+      rolePolicy({ Action: ["dynamodb:PutItem", "dynamodb:GetItem"], Resource: TABLE_ARN }),
+      rolePolicy({ Action: ["logs:PutLogEvents"], Resource: "arn:aws:logs:us-east-1:123456789012:log-group:x:*" }),
+      resource("aws:dynamodb/table:Table", "table", goodTable),
+      resource("aws:apigatewayv2/domainName:DomainName", "domain", {
+        domainNameConfiguration: { securityPolicy: "TLS_1_2" },
+      }),
+      resource("aws:route53/record:Record", "record", {
+        setIdentifier: "us-east-1",
+        latencyRoutingPolicies: [{ region: "us-east-1" }],
+        healthCheckId: "hc-1",
+      }),
+      resource("aws:route53/record:Record", "plain", { type: "CNAME" }),
+      resource("aws:lambda/function:Function", "fn", goodFunction),
+      retainedLogs,
+    ];
+
+    expect(await policyViolations(compliant)).toEqual([]);
+  });
+});

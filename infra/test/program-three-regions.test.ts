@@ -1,0 +1,55 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { readStackValues } from "../../shared/stack-file.js";
+import type { ProgramRun } from "../mock-runtime.js";
+import { assertRegion, ofType, policyViolations, runProgram } from "./support/program.js";
+
+const REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"];
+const DOMAIN = "calc.example.org";
+
+describe("the Pulumi program with three regions", () => {
+  let run: ProgramRun;
+
+  beforeAll(async () => {
+    run = await runProgram({
+      ...readStackValues("prod").values,
+      "calcburst:regions": REGIONS,
+      "calcburst:domain": DOMAIN,
+      "calcburst:localClientLatencyMs": {
+        us: { "us-east-1": 12, "eu-west-1": 78, "ap-southeast-2": 200 },
+        eu: { "us-east-1": 80, "eu-west-1": 9, "ap-southeast-2": 280 },
+      },
+    });
+  });
+
+  it.each(REGIONS)("deploys the whole regional service in %s", (region) => {
+    assertRegion(run, region, DOMAIN);
+  });
+
+  it("replicates the table into both other regions, each with PITR", () => {
+    const [table] = ofType(run, "aws:dynamodb/table:Table");
+
+    expect(table?.inputs.region).toBe("us-east-1");
+    expect(table?.inputs.replicas).toEqual([
+      expect.objectContaining({ regionName: "eu-west-1", pointInTimeRecovery: true }),
+      expect.objectContaining({ regionName: "ap-southeast-2", pointInTimeRecovery: true }),
+    ]);
+  });
+
+  it("alarms on replication latency towards each of the other regions", () => {
+    const replicationAlarms = ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((alarm) =>
+      alarm.name.includes("-alarm-replication-"),
+    );
+
+    expect(replicationAlarms).toHaveLength(REGIONS.length * (REGIONS.length - 1));
+  });
+
+  it("registers six latency records, one A and one AAAA per region", () => {
+    const latency = ofType(run, "aws:route53/record:Record").filter((record) => record.name.includes("-latency-"));
+
+    expect(latency).toHaveLength(6);
+  });
+
+  it("passes every policy of the policy pack", async () => {
+    expect(await policyViolations(run.resources)).toEqual([]);
+  });
+});

@@ -1,0 +1,187 @@
+import type {
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { expect } from "vitest";
+import { type ProgramRun, type RecordedResource, runProgramUnderMocks } from "../../mock-runtime.js";
+import { policies } from "../../policy/policies.js";
+
+/** Loads infra/index.ts under mocks with these (namespaced) config values. */
+export function runProgram(config: Record<string, unknown>): Promise<ProgramRun> {
+  return runProgramUnderMocks(config, () => import("../../index.js"));
+}
+
+export const ofType = (run: ProgramRun, type: string) => run.resources.filter((resource) => resource.type === type);
+
+/** The one resource named `name`, failing the test if it is missing. */
+export function named(run: ProgramRun, type: string, name: string): RecordedResource {
+  const found = run.resources.find((resource) => resource.type === type && resource.name === name);
+  expect(found, `${type} ${name} is registered`).toBeDefined();
+  return found as RecordedResource;
+}
+
+/** Asserts what DESIGN.md and the issue require of one region, and returns its resources by role. */
+export function assertRegion(run: ProgramRun, region: string, domain: string): void {
+  const prefix = `calcburst-${region}`;
+  named(run, "calcburst:service:RegionalService", prefix);
+
+  const fn = named(run, "aws:lambda/function:Function", `${prefix}-function`).inputs;
+  expect(fn).toMatchObject({
+    region,
+    runtime: "nodejs22.x",
+    architectures: ["arm64"],
+    handler: "handler.handler",
+    loggingConfig: { logFormat: "JSON", logGroup: `/calcburst/${region}/function` },
+  });
+  expect(fn.reservedConcurrentExecutions).toBeGreaterThan(0);
+  const variables = (fn.environment as { variables: Record<string, string> }).variables;
+  expect(variables.TABLE_NAME).toMatch(/^calculations-table/);
+  expect(variables.CALCBURST_REGION_DISABLED).toBe("false");
+
+  const policy = JSON.parse(String(named(run, "aws:iam/rolePolicy:RolePolicy", `${prefix}-policy`).inputs.policy)) as {
+    Statement: { Action: string[]; Resource: string }[];
+  };
+  const tableStatement = policy.Statement.find((statement) =>
+    statement.Action.some((action) => action.startsWith("dynamodb:")),
+  );
+  expect(tableStatement?.Action).toEqual([
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+  ]);
+  expect(tableStatement?.Resource).toMatch(new RegExp(`^arn:aws:dynamodb:${region}:\\d{12}:table/calculations-table`));
+  named(run, "aws:iam/role:Role", `${prefix}-role`);
+
+  expect(named(run, "aws:apigatewayv2/api:Api", `${prefix}-api`).inputs).toMatchObject({
+    region,
+    protocolType: "HTTP",
+  });
+  const routes = ofType(run, "aws:apigatewayv2/route:Route").filter((route) =>
+    route.name.startsWith(`${prefix}-route-`),
+  );
+  expect(routes.map((route) => route.inputs.routeKey).sort()).toEqual(
+    [
+      "$default",
+      "GET /health",
+      "GET /v1/calculations/{id}",
+      "POST /v1/calculations",
+      "POST /v1/calculations/batch",
+    ].sort(),
+  );
+  const stage = named(run, "aws:apigatewayv2/stage:Stage", `${prefix}-stage`).inputs;
+  expect(stage).toMatchObject({ name: "$default", autoDeploy: true });
+  expect((stage.defaultRouteSettings as Record<string, number>).throttlingRateLimit).toBeGreaterThan(0);
+  expect((stage.accessLogSettings as { destinationArn: string }).destinationArn).toContain("access-logs");
+
+  const certificate = named(run, "aws:acm/certificate:Certificate", `${prefix}-certificate`).inputs;
+  expect(certificate).toMatchObject({
+    region,
+    domainName: `api.${domain}`,
+    subjectAlternativeNames: [`${region}.api.${domain}`],
+    validationMethod: "DNS",
+  });
+  named(run, "aws:acm/certificateValidation:CertificateValidation", `${prefix}-certificate-validation`);
+  for (const suffix of ["global", "regional"]) {
+    const domainName = named(run, "aws:apigatewayv2/domainName:DomainName", `${prefix}-domain-${suffix}`).inputs;
+    expect(domainName).toMatchObject({
+      region,
+      domainName: suffix === "global" ? `api.${domain}` : `${region}.api.${domain}`,
+      domainNameConfiguration: { endpointType: "REGIONAL", securityPolicy: "TLS_1_2" },
+    });
+    expect(named(run, "aws:apigatewayv2/apiMapping:ApiMapping", `${prefix}-mapping-${suffix}`).inputs).toMatchObject({
+      region,
+      stage: "$default",
+    });
+  }
+
+  const healthCheck = named(run, "aws:route53/healthCheck:HealthCheck", `api-${region}-health-check`).inputs;
+  expect(healthCheck).toMatchObject({
+    type: "HTTPS",
+    fqdn: `${region}.api.${domain}`,
+    resourcePath: "/health",
+    enableSni: true,
+  });
+  for (const type of ["a", "aaaa"]) {
+    const record = named(run, "aws:route53/record:Record", `api-${region}-latency-${type}`).inputs;
+    expect(record).toMatchObject({
+      name: `api.${domain}`,
+      type: type.toUpperCase(),
+      setIdentifier: region,
+      latencyRoutingPolicies: [{ region }],
+      healthCheckId: `api-${region}-health-check-id`,
+      aliases: [{ evaluateTargetHealth: true, name: `d-${prefix}-domain-global.execute-api.${region}.amazonaws.com` }],
+    });
+    expect(named(run, "aws:route53/record:Record", `api-${region}-regional-${type}`).inputs).toMatchObject({
+      name: `${region}.api.${domain}`,
+      type: type.toUpperCase(),
+    });
+  }
+
+  const alarms = ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((alarm) =>
+    alarm.name.startsWith(`${prefix}-alarm-`),
+  );
+  const alarmNames = alarms.map((alarm) => alarm.name.slice(`${prefix}-alarm-`.length));
+  expect(alarmNames).toEqual(expect.arrayContaining(["5xx-rate", "p99-latency", "throttles"]));
+  expect(alarmNames.filter((name) => name.startsWith("replication-")).length).toBeGreaterThan(0);
+  for (const alarm of alarms) expect(alarm.inputs.region).toBe(region);
+}
+
+class NotApplicable extends Error {}
+
+function policyResource(resource: RecordedResource): PolicyResource & ResourceValidationArgs {
+  const isType = (resourceClass: unknown) =>
+    (resourceClass as { __pulumiType?: string }).__pulumiType === resource.type;
+  const fields = {
+    type: resource.type,
+    props: resource.inputs,
+    urn: `urn:pulumi:test::calcburst::${resource.type}::${resource.name}`,
+    name: resource.name,
+    opts: {},
+    stackTags: new Map(),
+    dependencies: [],
+    propertyDependencies: {},
+    isType,
+    asType: (resourceClass: unknown) => (isType(resourceClass) ? resource.inputs : undefined),
+    getConfig: () => ({}),
+    notApplicable: (reason?: string): never => {
+      throw new NotApplicable(reason);
+    },
+  };
+  // The policy SDK types these generically over resource classes; at run time they are these.
+  return fields as unknown as PolicyResource & ResourceValidationArgs;
+}
+
+/** Every violation the policy pack reports for these resources, as `policy: message`. */
+export async function policyViolations(resources: RecordedResource[]): Promise<string[]> {
+  const violations: string[] = [];
+  const custom = resources.filter((resource) => resource.custom);
+  for (const policy of policies) {
+    const report = (message: string) => violations.push(`${policy.name}: ${message}`);
+    if ("validateResource" in policy && policy.validateResource !== undefined) {
+      const validations = [(policy as ResourceValidationPolicy).validateResource]
+        .flat()
+        .filter((validate) => validate !== undefined);
+      for (const resource of custom) {
+        for (const validate of validations) {
+          try {
+            await validate(policyResource(resource), report);
+          } catch (error) {
+            if (!(error instanceof NotApplicable)) throw error;
+          }
+        }
+      }
+    }
+    if ("validateStack" in policy && policy.validateStack !== undefined) {
+      const args = {
+        resources: custom.map(policyResource),
+        getConfig: () => ({}),
+        notApplicable: () => undefined as never,
+      };
+      await (policy as StackValidationPolicy).validateStack(args as never, report);
+    }
+  }
+  return violations;
+}
