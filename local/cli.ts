@@ -12,6 +12,7 @@ import { loadStack, PROJECT_ROOT } from "../shared/stack-file.js";
 import { type CloudState, type CloudStatus, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
 import { startControlServer } from "./cloud/control.js";
 import { runDemo } from "./demo.js";
+import { quietSdkNodeWarning } from "./sdk-warning.js";
 
 const BUNDLE = path.join(PROJECT_ROOT, "dist", "functions", "handler.js");
 const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no-demo --exit-after-demo]
@@ -37,14 +38,6 @@ const { values: flags, positionals } = parseArgs({
 });
 
 class UsageError extends Error {}
-
-/** The AWS SDK warns once per process that it will need Node 22 from 2027; Lambda runs Node 22. */
-function quietSdkNodeWarning(): void {
-  process.removeAllListeners("warning");
-  process.on("warning", (warning) => {
-    if (!warning.message.startsWith("NodeVersionSupportWarning")) console.warn(`${warning.name}: ${warning.message}`);
-  });
-}
 
 function numberFlag(name: string, value: string, check: (n: number) => boolean, rule: string): number {
   const parsed = Number(value);

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
+import { ACCESS_LOG_FORMAT } from "../access-log.js";
 
 /** DESIGN.md §3, plus `$default` so an unknown route gets the function's problem+json 404. */
 export const ROUTE_KEYS = [
@@ -196,19 +197,7 @@ export class RegionalService extends pulumi.ComponentResource {
         },
         accessLogSettings: {
           destinationArn: accessLogs.arn,
-          format: JSON.stringify({
-            requestId: "$context.requestId",
-            ip: "$context.identity.sourceIp",
-            requestTime: "$context.requestTime",
-            routeKey: "$context.routeKey",
-            status: "$context.status",
-            responseLength: "$context.responseLength",
-            latencyMs: "$context.responseLatency",
-            integrationStatus: "$context.integrationStatus",
-            integrationLatencyMs: "$context.integrationLatency",
-            integrationError: "$context.integrationErrorMessage",
-            domainName: "$context.domainName",
-          }),
+          format: ACCESS_LOG_FORMAT,
         },
         tags,
       },

@@ -2,12 +2,15 @@
  * One region's API as a process of the local cloud: sets the function's environment for the
  * region, then serves API Gateway's behaviour in front of the Lambda emulator.
  */
+
 import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
 import { type RegionSettings, readSettings, type SupervisorMessage, send, stopWithSupervisor } from "../cloud/ipc.js";
+import { quietSdkNodeWarning } from "../sdk-warning.js";
 import { LambdaEmulator, TokenBucket } from "./lambda.js";
 import { startRegionServer } from "./server.js";
 
 async function main(): Promise<void> {
+  quietSdkNodeWarning();
   const settings = readSettings<RegionSettings>();
   // What Lambda and the Pulumi program set for the function in this region.
   Object.assign(process.env, {

@@ -2,6 +2,7 @@
  * The replicator as a process of the local cloud. It serves `/metrics` (Prometheus text) and
  * `/status` (JSON) on loopback, and takes isolate/rejoin orders from the supervisor.
  */
+
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -11,10 +12,12 @@ import {
   send,
   stopWithSupervisor,
 } from "../cloud/ipc.js";
+import { quietSdkNodeWarning } from "../sdk-warning.js";
 import { CheckpointStore } from "./checkpoints.js";
 import { Replicator } from "./replicator.js";
 
 async function main(): Promise<void> {
+  quietSdkNodeWarning();
   const settings = readSettings<ReplicatorSettings>();
   const replicator = new Replicator({
     replicas: settings.replicas,

@@ -1,0 +1,321 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { loadStack } from "../shared/stack-file.js";
+import { TYPICAL_ACCESS_LOG_LINE } from "./access-log.js";
+
+/**
+ * The monthly AWS bill of a stack, from list prices (infra/pricing/aws-list-prices.json) and a
+ * traffic model. Every figure is on paper: nothing here was measured on AWS.
+ */
+
+export const PRICES_FILE = path.join(__dirname, "pricing", "aws-list-prices.json");
+
+interface Tier {
+  limit: number | null;
+  price: number;
+}
+
+export interface Prices {
+  asOf: string;
+  region: string;
+  hoursPerMonth: number;
+  sources: Record<string, string>;
+  apiGatewayHttp: { tiers: { upToMillionRequests: number | null; usdPerMillion: number }[] };
+  lambdaArm: {
+    usdPerMillionRequests: number;
+    gbSecondTiers: { upToBillionGbSeconds: number | null; usdPerGbSecond: number }[];
+  };
+  dynamodbOnDemand: {
+    usdPerMillionWriteRequestUnits: number;
+    usdPerMillionReadRequestUnits: number;
+    usdPerMillionReplicatedWriteRequestUnits: number;
+    usdPerGbMonthStorage: number;
+    usdPerGbMonthPointInTimeRecovery: number;
+  };
+  route53: {
+    usdPerHostedZoneMonth: number;
+    usdPerHealthCheckMonthAwsEndpoint: number;
+    usdPerOptionalFeatureMonthAwsEndpoint: number;
+    healthCheckersPerCheck: number;
+  };
+  cloudwatch: { usdPerGbLogsIngested: number; usdPerGbMonthLogsStored: number; usdPerAlarmMetricMonth: number };
+  dataTransferOut: { usdPerGb: number };
+}
+
+export function loadPrices(file: string = PRICES_FILE): Prices {
+  return JSON.parse(readFileSync(file, "utf8")) as Prices;
+}
+
+/**
+ * The traffic model. Defaults are what this repository measured locally (log line, response
+ * size) or what the stack config says; the rest are labelled assumptions.
+ */
+export interface Traffic {
+  requestsPerMinute: number;
+  regions: number;
+  /** Share of requests that write a calculation (the rest read one back). */
+  writeShare: number;
+  lambdaMemoryMb: number;
+  /** Assumption: billed duration per invocation on Lambda (not measured on AWS). */
+  billedDurationMs: number;
+  ttlDays: number;
+  healthCheckIntervalSeconds: number;
+  logRetentionDays: number;
+  /** Measured: the function's JSON log line per request, from the local cloud's log. */
+  functionLogBytes: number;
+  /** Assumption: Lambda's JSON platform lines (start, report) per invocation. */
+  platformLogBytes: number;
+  /** The access-log line the stage writes, from its format with typical values. */
+  accessLogBytes: number;
+  /** Measured: body plus headers of a 201, from the local cloud. */
+  responseBytes: number;
+  /** DynamoDB's size of a typical calculation item (attribute names and values). */
+  itemBytes: number;
+  alarmMetricsPerRegion: number;
+}
+
+/** DynamoDB item size: attribute name lengths plus value sizes (numbers ≈ 1 byte per 2 digits + 1). */
+export function dynamoDbItemBytes(item: Record<string, string | number | string[]>): number {
+  const numberBytes = (value: string) => Math.ceil(value.replace(/[-.]/g, "").length / 2) + 1;
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += Buffer.byteLength(name);
+    if (typeof value === "number") bytes += numberBytes(String(value));
+    else if (Array.isArray(value)) bytes += 3 + value.reduce((sum, element) => sum + 1 + numberBytes(element), 0);
+    else bytes += Buffer.byteLength(value);
+  }
+  return bytes;
+}
+
+/** A typical item as functions/app.ts writes it (four operands, a uuid id). */
+export const TYPICAL_ITEM_BYTES = dynamoDbItemBytes({
+  id: "3f2b8c1e-7a4d-4e9b-9c2a-5d6e7f8a9b0c",
+  operation: "mean",
+  operands: ["1", "2", "3.5", "8"],
+  result: "3.625",
+  region: "us-east-1",
+  createdAt: "2026-11-22T08:12:15.516Z",
+  expiresAt: 1_800_000_000,
+  requestHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+});
+
+export const DEFAULT_TRAFFIC: Omit<Traffic, "requestsPerMinute"> = {
+  regions: 2,
+  writeShare: 1,
+  lambdaMemoryMb: 1024,
+  billedDurationMs: 20,
+  ttlDays: 30,
+  healthCheckIntervalSeconds: 10,
+  logRetentionDays: 30,
+  functionLogBytes: 288,
+  platformLogBytes: 600,
+  accessLogBytes: Buffer.byteLength(TYPICAL_ACCESS_LOG_LINE) + 1,
+  responseBytes: 600,
+  itemBytes: TYPICAL_ITEM_BYTES,
+  alarmMetricsPerRegion: 6,
+};
+
+/** The traffic model for a stack: its regions, memory, TTL, check interval and log retention. */
+export function trafficFor(stack: string, requestsPerMinute: number, overrides: Partial<Traffic> = {}): Traffic {
+  const { config } = loadStack(stack);
+  return {
+    ...DEFAULT_TRAFFIC,
+    requestsPerMinute,
+    regions: config.regions.length,
+    lambdaMemoryMb: config.lambdaMemoryMb,
+    ttlDays: config.tableTtlDays,
+    healthCheckIntervalSeconds: config.healthCheckIntervalSeconds,
+    logRetentionDays: config.logRetentionDays,
+    // 5xx rate (two metrics), p99 latency, throttles, and replication latency per peer.
+    alarmMetricsPerRegion: 4 + (config.regions.length - 1),
+    ...overrides,
+  };
+}
+
+export interface CostLine {
+  service: string;
+  item: string;
+  /** How many units a month (requests, GB-s, GB, …), and as printed. */
+  amount: number;
+  quantity: string;
+  monthlyUsd: number;
+  /** Grows with traffic (true) or a fixed monthly charge (false). */
+  variable: boolean;
+}
+
+function tiered(quantity: number, tiers: Tier[]): number {
+  let remaining = quantity;
+  let floor = 0;
+  let total = 0;
+  for (const tier of tiers) {
+    const width = tier.limit === null ? remaining : Math.max(0, Math.min(remaining, tier.limit - floor));
+    total += width * tier.price;
+    remaining -= width;
+    floor = tier.limit ?? floor;
+    if (remaining <= 0) break;
+  }
+  return total;
+}
+
+const GB = 1024 ** 3;
+const fmt = (n: number) =>
+  n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : n.toFixed(0);
+
+export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
+  const seconds = prices.hoursPerMonth * 3600;
+  const clientRequests = (traffic.requestsPerMinute / 60) * seconds;
+  const { regions } = traffic;
+  const checksPerRegion = (prices.route53.healthCheckersPerCheck * seconds) / traffic.healthCheckIntervalSeconds;
+  const requestsPerRegion = clientRequests / regions + checksPerRegion;
+  const totalRequests = requestsPerRegion * regions;
+  const writes = clientRequests * traffic.writeShare;
+  const reads = clientRequests - writes;
+  const lines: CostLine[] = [];
+  const add = (service: string, item: string, amount: number, unit: string, monthlyUsd: number, variable = true) =>
+    lines.push({ service, item, amount, quantity: `${fmt(amount)}${unit}`, monthlyUsd, variable });
+
+  const apiTiers = prices.apiGatewayHttp.tiers.map((tier) => ({
+    limit: tier.upToMillionRequests === null ? null : tier.upToMillionRequests * 1e6,
+    price: tier.usdPerMillion / 1e6,
+  }));
+  add(
+    "API Gateway",
+    `HTTP API requests (${regions} regions; includes Route 53 checks, ${fmt(checksPerRegion)}/region)`,
+    totalRequests,
+    "",
+    regions * tiered(requestsPerRegion, apiTiers),
+  );
+
+  const gbSecondsPerRegion = requestsPerRegion * (traffic.billedDurationMs / 1000) * (traffic.lambdaMemoryMb / 1024);
+  const lambdaTiers = prices.lambdaArm.gbSecondTiers.map((tier) => ({
+    limit: tier.upToBillionGbSeconds === null ? null : tier.upToBillionGbSeconds * 1e9,
+    price: tier.usdPerGbSecond,
+  }));
+  add("Lambda", "requests (arm64)", totalRequests, "", (totalRequests / 1e6) * prices.lambdaArm.usdPerMillionRequests);
+  add(
+    "Lambda",
+    `duration: ${traffic.lambdaMemoryMb} MB × ${traffic.billedDurationMs} ms (assumed)`,
+    gbSecondsPerRegion * regions,
+    " GB-s",
+    regions * tiered(gbSecondsPerRegion, lambdaTiers),
+  );
+
+  const ddb = prices.dynamodbOnDemand;
+  const writeUnits = Math.ceil(traffic.itemBytes / 1024);
+  add(
+    "DynamoDB",
+    "writes (1 WRU each, in the serving region)",
+    writes * writeUnits,
+    "",
+    ((writes * writeUnits) / 1e6) * ddb.usdPerMillionWriteRequestUnits,
+  );
+  add(
+    "DynamoDB",
+    `replicated writes (to ${regions - 1} other region${regions > 2 ? "s" : ""})`,
+    writes * writeUnits * (regions - 1),
+    "",
+    ((writes * writeUnits * (regions - 1)) / 1e6) * ddb.usdPerMillionReplicatedWriteRequestUnits,
+  );
+  if (reads > 0)
+    add(
+      "DynamoDB",
+      "strongly consistent reads (1 RRU each)",
+      reads,
+      "",
+      (reads / 1e6) * ddb.usdPerMillionReadRequestUnits,
+    );
+  // Health checks read the sentinel at most once per 5 s per instance: negligible, left out.
+  const storedItems = (writes / prices.hoursPerMonth / 3600) * traffic.ttlDays * 86_400;
+  const storedGbPerReplica = (storedItems * (traffic.itemBytes + 100)) / GB;
+  add(
+    "DynamoDB",
+    `storage: ${fmt(storedItems)} items × ${traffic.itemBytes + 100} B for ${traffic.ttlDays} days, × ${regions} replicas`,
+    storedGbPerReplica * regions,
+    " GB",
+    storedGbPerReplica * regions * ddb.usdPerGbMonthStorage,
+  );
+  add(
+    "DynamoDB",
+    "point-in-time recovery on every replica",
+    storedGbPerReplica * regions,
+    " GB",
+    storedGbPerReplica * regions * ddb.usdPerGbMonthPointInTimeRecovery,
+  );
+
+  const r53 = prices.route53;
+  const optionalFeatures = 2 + (traffic.healthCheckIntervalSeconds === 10 ? 1 : 0); // HTTPS, latency measurement, fast
+  add(
+    "Route 53",
+    `health checks (HTTPS, latency measurement${optionalFeatures === 3 ? ", 10 s interval" : ""})`,
+    regions,
+    "",
+    regions * (r53.usdPerHealthCheckMonthAwsEndpoint + optionalFeatures * r53.usdPerOptionalFeatureMonthAwsEndpoint),
+    false,
+  );
+  add("Route 53", "hosted zone", 1, "", r53.usdPerHostedZoneMonth, false);
+  add("Route 53", "latency alias queries to API Gateway (not charged)", 0, "", 0, false);
+
+  const cw = prices.cloudwatch;
+  const logBytes = totalRequests * (traffic.functionLogBytes + traffic.platformLogBytes + traffic.accessLogBytes);
+  const logGb = logBytes / GB;
+  add(
+    "CloudWatch",
+    `logs ingested (${traffic.functionLogBytes + traffic.platformLogBytes + traffic.accessLogBytes} B per request)`,
+    logGb,
+    " GB",
+    logGb * cw.usdPerGbLogsIngested,
+  );
+  add(
+    "CloudWatch",
+    `logs stored (${traffic.logRetentionDays} days retention)`,
+    (logGb * traffic.logRetentionDays) / 30,
+    " GB",
+    ((logGb * traffic.logRetentionDays) / 30) * cw.usdPerGbMonthLogsStored,
+  );
+  add(
+    "CloudWatch",
+    "alarm metrics",
+    traffic.alarmMetricsPerRegion * regions,
+    "",
+    traffic.alarmMetricsPerRegion * regions * cw.usdPerAlarmMetricMonth,
+    false,
+  );
+
+  const outGb = (totalRequests * traffic.responseBytes) / GB;
+  add(
+    "Data transfer",
+    `responses to the internet (${traffic.responseBytes} B each)`,
+    outGb,
+    " GB",
+    outGb * prices.dataTransferOut.usdPerGb,
+  );
+  return lines;
+}
+
+export function totals(lines: CostLine[], clientRequestsPerMonth: number) {
+  const monthly = lines.reduce((sum, line) => sum + line.monthlyUsd, 0);
+  const variable = lines.filter((line) => line.variable).reduce((sum, line) => sum + line.monthlyUsd, 0);
+  return { monthly, fixed: monthly - variable, perMillionVariable: (variable / clientRequestsPerMonth) * 1e6 };
+}
+
+const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** The cost table as Markdown (what `npm run cost` prints and docs/COSTS.md shows). */
+export function renderCostTable(traffic: Traffic, prices: Prices): string[] {
+  const lines = monthlyCost(traffic, prices);
+  const clientRequests = traffic.requestsPerMinute * 60 * prices.hoursPerMonth;
+  const sum = totals(lines, clientRequests);
+  return [
+    `${traffic.requestsPerMinute.toLocaleString("en-US")} requests/minute = ${fmt(clientRequests)} requests/month (${prices.hoursPerMonth} h), ${traffic.regions} regions, ${Math.round(traffic.writeShare * 100)}% writes. On paper: list prices for ${prices.region} as of ${prices.asOf} (${path.relative(process.cwd(), PRICES_FILE)}), free tiers left out.`,
+    "",
+    "| service | item | quantity / month | USD / month | USD per 1 M requests |",
+    "|---|---|---|---|---|",
+    ...lines.map(
+      (line) =>
+        `| ${line.service} | ${line.item} | ${line.quantity} | ${usd(line.monthlyUsd)} | ${line.variable ? usd((line.monthlyUsd / clientRequests) * 1e6) : "fixed"} |`,
+    ),
+    `| **total** | | | **${usd(sum.monthly)}** | **${usd(sum.perMillionVariable)}** + fixed |`,
+    "",
+    `Per 1 M client requests: **${usd(sum.perMillionVariable)}** of traffic-driven cost, plus ${usd(sum.fixed)} a month of fixed charges (health checks, hosted zone, alarms).`,
+  ];
+}

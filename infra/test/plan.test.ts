@@ -1,0 +1,37 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+describe("npm run plan", () => {
+  it("prints the resource tree by region and writes the committed diagram, with no CLI or credentials", () => {
+    // Prepare
+    const directory = mkdtempSync(path.join(tmpdir(), "calcburst-plan-"));
+    const diagram = path.join(directory, "architecture.mmd");
+
+    // Act
+    const run = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "scripts/plan.ts", "--stack", "prod", "--diagram", diagram],
+      { cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { ...process.env, AWS_ACCESS_KEY_ID: "", AWS_PROFILE: "" } },
+    );
+
+    // Assess
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/stack prod \(Pulumi\.prod\.yaml\): \d+ resources in 4 components, under mocks/);
+    expect(run.stdout).toMatch(/^us-east-1 — \d+ resources$/m);
+    expect(run.stdout).toMatch(/^eu-west-1 — \d+ resources$/m);
+    expect(run.stdout).toMatch(/^global \(Route 53\) — \d+ resources$/m);
+    expect(run.stdout).toContain("lambda.Function                    calcburst-eu-west-1-function");
+    const written = readFileSync(diagram, "utf8");
+    expect(written).toMatch(/^flowchart LR\n/);
+    expect(written).toContain("-- replicates -->");
+    // The committed diagram and the README's copy are what the program produces today.
+    expect(readFileSync(path.join(ROOT, "docs", "architecture.mmd"), "utf8")).toBe(written);
+    expect(readFileSync(path.join(ROOT, "README.md"), "utf8")).toContain(`\`\`\`mermaid\n${written}\`\`\``);
+    rmSync(directory, { recursive: true, force: true });
+  });
+});

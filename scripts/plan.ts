@@ -1,0 +1,37 @@
+/**
+ * `npm run plan -- --stack prod`: runs the Pulumi program under mocks (no CLI, no credentials),
+ * prints the resource tree grouped by region, and writes docs/architecture.mmd from the
+ * recorded resource graph.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { runProgramUnderMocks } from "../infra/mock-runtime.js";
+import { renderMermaid, renderTree } from "../infra/plan.js";
+import { PROJECT_ROOT, readStackValues } from "../shared/stack-file.js";
+import { buildHandler } from "./build.js";
+
+export const DIAGRAM = path.join(PROJECT_ROOT, "docs", "architecture.mmd");
+
+async function main(): Promise<void> {
+  const { values: flags } = parseArgs({
+    options: { stack: { type: "string", default: "prod" }, diagram: { type: "string", default: DIAGRAM } },
+  });
+  await buildHandler({ quiet: true });
+  const { stack, file, values } = readStackValues(flags.stack);
+  const run = await runProgramUnderMocks(values, () => import("../infra/index.js"), stack);
+  const custom = run.resources.filter((resource) => resource.custom);
+  console.log(
+    `stack ${stack} (${path.relative(process.cwd(), file)}): ${custom.length} resources in ${run.resources.length - custom.length} components, under mocks\n`,
+  );
+  for (const line of renderTree(run)) console.log(line);
+  console.log("\noutputs");
+  for (const [name, value] of Object.entries(run.outputs)) console.log(`  ${name}: ${JSON.stringify(value)}`);
+  writeFileSync(flags.diagram, renderMermaid(run));
+  console.log(`\nwrote ${path.relative(process.cwd(), flags.diagram)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`npm run plan failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
