@@ -5,21 +5,17 @@
  * Rounds are interleaved so drift on a noisy machine hits all three alike. Then the replication
  * lag the replicator measured over the whole run.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
-import type { CloudState } from "../local/cloud/cloud.js";
 import { TABLE_NAME } from "../local/cloud/cloud.js";
+import { spawnLocalCloud } from "../local/cloud/spawn.js";
 import { localDynamoDbClient } from "../local/dynamodb/tables.js";
 import type { PairStatus } from "../local/replicator/replicator.js";
 import { expiresAtFor } from "../shared/table.js";
 import { measuredOn, verdict, writeSection } from "./report.js";
 
-const ROOT = path.resolve(__dirname, "..");
 /** Closed-loop clients: a light load (latency-bound) and one that saturates the two cores. */
 const CONCURRENCIES = [4, 16];
 const ROUND_MS = 8000;
@@ -115,37 +111,6 @@ function dynamoDbSender(endpoint: string): Send {
   };
 }
 
-async function startCloud(stateDirectory: string): Promise<{ child: ChildProcess; state: CloudState }> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "local/cli.ts",
-      "up",
-      "--no-demo",
-      "--port",
-      "0",
-      "--state-dir",
-      stateDirectory,
-      "--log-level",
-      "warn",
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("CalcBurst local cloud ready:")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`the local cloud exited (${code}):\n${output}`)));
-  });
-  child.stdout?.resume();
-  const state = JSON.parse(readFileSync(path.join(stateDirectory, "state.json"), "utf8")) as CloudState;
-  return { child, state };
-}
-
 interface Summary {
   name: string;
   rps: number;
@@ -172,9 +137,10 @@ function summarise(name: string, rounds: RoundResult[]): Summary {
 }
 
 async function main(): Promise<void> {
-  const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-bench-"));
   console.error("starting the local cloud (prod stack, time scale 1) ...");
-  const { child, state } = await startCloud(stateDirectory);
+  const cloud = await spawnLocalCloud();
+  const { child, stateDirectory } = cloud;
+  const state = cloud.state();
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill("SIGTERM");

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FaultMode } from "../cloud/cloud.js";
-import { eventually, type RunningCloud, request, startCloud, survivors } from "./support/cloud.js";
+import { eventually, request, useCloud } from "./support/cloud.js";
 
 const TIME_SCALE = 0.05;
 const FAILED_REGION = "us-east-1";
@@ -11,7 +11,7 @@ const CLIENTS = Array.from({ length: 8 }, (_, index) => `failover-client-${index
 const SLACK_MS = 1000;
 
 describe("regional failover through the local router", () => {
-  let cloud: RunningCloud;
+  const theCloud = useCloud(TIME_SCALE);
   let interval: number;
   let threshold: number;
   let checkTimeout: number;
@@ -20,26 +20,20 @@ describe("regional failover through the local router", () => {
   const routedRegions = async () =>
     Promise.all(
       CLIENTS.map(
-        async (clientId) => (await request(cloud.routerUrl, { path: "/health", location: LOCATION, clientId })).region,
+        async (clientId) =>
+          (await request(theCloud().routerUrl, { path: "/health", location: LOCATION, clientId })).region,
       ),
     );
-  const regionHealth = async () => (await cloud.status()).health.find((health) => health.region === FAILED_REGION);
+  const regionHealth = async () => (await theCloud().status()).health.find((health) => health.region === FAILED_REGION);
 
-  beforeAll(async () => {
-    cloud = await startCloud({ timeScale: TIME_SCALE });
-    ({ intervalMs: interval, failureThreshold: threshold, timeoutMs: checkTimeout } = cloud.state().healthCheck);
-    ttl = cloud.state().recordTtlMs;
+  beforeAll(() => {
+    ({ intervalMs: interval, failureThreshold: threshold, timeoutMs: checkTimeout } = theCloud().state().healthCheck);
+    ttl = theCloud().state().recordTtlMs;
   });
 
   afterEach(() => {
     // A failed assertion must not leave the fault in place for the next mode.
-    cloud.cli("restore", FAILED_REGION);
-  });
-
-  afterAll(async () => {
-    const pids = cloud?.pids() ?? [];
-    await cloud?.stop();
-    expect(await survivors(pids)).toEqual([]);
+    theCloud().cli("restore", FAILED_REGION);
   });
 
   it.each<FaultMode>(["api", "data", "health", "isolate"])(
@@ -54,8 +48,8 @@ describe("regional failover through the local router", () => {
       );
 
       // Act
-      const fail = cloud.cli("fail", FAILED_REGION, "--mode", mode);
-      const failedAt = Date.parse(cloud.state().regions[FAILED_REGION]?.faultSince ?? "");
+      const fail = theCloud().cli("fail", FAILED_REGION, "--mode", mode);
+      const failedAt = Date.parse(theCloud().state().regions[FAILED_REGION]?.faultSince ?? "");
 
       // Assess: detection within interval × threshold (plus one check's own timeout for a hung one).
       expect(fail.status).toBe(0);
@@ -78,7 +72,7 @@ describe("regional failover through the local router", () => {
         100,
       );
       expect(Date.now() - detected).toBeLessThanOrEqual(ttl + SLACK_MS * 4);
-      const served = await request(cloud.routerUrl, {
+      const served = await request(theCloud().routerUrl, {
         path: "/v1/calculations",
         location: LOCATION,
         clientId: CLIENTS[0] as string,
@@ -88,7 +82,7 @@ describe("regional failover through the local router", () => {
       expect(served.body.servedBy).toBe(OTHER_REGION);
 
       // Act: restore
-      const restore = cloud.cli("restore", FAILED_REGION);
+      const restore = theCloud().cli("restore", FAILED_REGION);
 
       // Assess: healthy again after `threshold` passes, and clients come back as their answers expire.
       expect(restore.status).toBe(0);
@@ -103,7 +97,7 @@ describe("regional failover through the local router", () => {
         ttl + SLACK_MS * 4,
         100,
       );
-      expect(cloud.state().regions[FAILED_REGION]?.faults).toEqual([]);
+      expect(theCloud().state().regions[FAILED_REGION]?.faults).toEqual([]);
       if (process.env.CALCBURST_REPORT_DRILLS) console.log(`${mode}: detected after ${detectionMs} ms`);
     },
   );

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TABLE_NAME } from "../cloud/cloud.js";
-import { eventually, type RunningCloud, request, startCloud, survivors } from "./support/cloud.js";
+import { eventually, request, useCloud } from "./support/cloud.js";
 import { readStream } from "./support/streams.js";
 
 const [A, B] = ["us-east-1", "eu-west-1"] as const;
@@ -13,17 +13,17 @@ interface PairCounts {
 }
 
 describe("the local global table (replicator)", () => {
-  let cloud: RunningCloud;
-  const endpointOf = (region: string) => cloud.state().regions[region]?.dynamodb.endpoint ?? "";
+  const theCloud = useCloud(0.05);
+  const endpointOf = (region: string) => theCloud().state().regions[region]?.dynamodb.endpoint ?? "";
 
   const write = (region: string, id: string, operands: string[]) =>
-    request(cloud.routerUrl, {
+    request(theCloud().routerUrl, {
       path: "/v1/calculations",
       targetRegion: region,
       body: { operation: "add", operands, id },
     });
   const read = (region: string, id: string) =>
-    request(cloud.routerUrl, { path: `/v1/calculations/${id}`, targetRegion: region });
+    request(theCloud().routerUrl, { path: `/v1/calculations/${id}`, targetRegion: region });
   const replicated = (region: string, id: string) =>
     eventually(
       `${id} readable in ${region}`,
@@ -35,16 +35,6 @@ describe("the local global table (replicator)", () => {
       20,
     );
   const streamIn = async (region: string) => readStream(endpointOf(region), region, TABLE_NAME);
-
-  beforeAll(async () => {
-    cloud = await startCloud({ timeScale: 0.05 });
-  });
-
-  afterAll(async () => {
-    const pids = cloud?.pids() ?? [];
-    await cloud?.stop();
-    expect(await survivors(pids)).toEqual([]);
-  });
 
   it(`makes a write in ${A} readable in ${B}`, async () => {
     // Act
@@ -70,7 +60,7 @@ describe("the local global table (replicator)", () => {
       "the replicator has looked at the target's stream",
       async () => {
         const pair = (
-          (await cloud.status()).replication as { pairs: { source: string; records: { echo: number } }[] }
+          (await theCloud().status()).replication as { pairs: { source: string; records: { echo: number } }[] }
         ).pairs.find((candidate) => candidate.source === A);
         return (pair?.records.echo ?? 0) >= 1 ? true : undefined;
       },
@@ -88,8 +78,8 @@ describe("the local global table (replicator)", () => {
     // Prepare: with A cut off, neither region sees the other's write before making its own,
     // which is what concurrent writes are to a global table.
     const ids = Array.from({ length: 10 }, (_, index) => `conflict-${index}`);
-    expect(cloud.cli("fail", A, "--mode", "isolate").status).toBe(0);
-    const apiOfA = cloud.state().regions[A]?.api.url ?? "";
+    expect(theCloud().cli("fail", A, "--mode", "isolate").status).toBe(0);
+    const apiOfA = theCloud().state().regions[A]?.api.url ?? "";
     const writeDirect = async (id: string, operands: string[]) => {
       const response = await fetch(`${apiOfA}/v1/calculations`, {
         method: "POST",
@@ -110,7 +100,7 @@ describe("the local global table (replicator)", () => {
         writes.push({ id, inA: await writeDirect(id, ["1", "2"]), inB });
       }
     }
-    expect(cloud.cli("restore", A).status).toBe(0);
+    expect(theCloud().cli("restore", A).status).toBe(0);
 
     // Assess: both replicas hold the later write (ties would go to the higher region name).
     for (const { id, inA, inB } of writes) {
@@ -141,8 +131,8 @@ describe("the local global table (replicator)", () => {
 
   it("keeps an isolated region's writes and replicates them when it rejoins", async () => {
     // Prepare
-    expect(cloud.cli("fail", A, "--mode", "isolate").status).toBe(0);
-    const isolatedApi = cloud.state().regions[A]?.api.url ?? "";
+    expect(theCloud().cli("fail", A, "--mode", "isolate").status).toBe(0);
+    const isolatedApi = theCloud().state().regions[A]?.api.url ?? "";
 
     // Act: a client inside the partition still reaches the isolated region directly.
     const response = await fetch(`${isolatedApi}/v1/calculations`, {
@@ -150,9 +140,9 @@ describe("the local global table (replicator)", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ operation: "sqrt", operands: [2], id: "written-while-isolated" }),
     });
-    const paused = ((await cloud.status()).replication as { pairs: { paused: boolean }[] }).pairs;
+    const paused = ((await theCloud().status()).replication as { pairs: { paused: boolean }[] }).pairs;
     const absentMeanwhile = await read(B, "written-while-isolated");
-    expect(cloud.cli("restore", A).status).toBe(0);
+    expect(theCloud().cli("restore", A).status).toBe(0);
 
     // Assess
     expect(response.status).toBe(201);
@@ -164,7 +154,7 @@ describe("the local global table (replicator)", () => {
   it("loses nothing and applies nothing twice when the replicator is killed and restarted", async () => {
     // Prepare
     const ids = Array.from({ length: 60 }, (_, index) => `across-kill-${index}`);
-    const killedPid = cloud.state().replicator.pid ?? 0;
+    const killedPid = theCloud().state().replicator.pid ?? 0;
 
     // Act: write while the replicator is SIGKILLed partway through.
     const writes = (async () => {
@@ -178,7 +168,7 @@ describe("the local global table (replicator)", () => {
     const restartedPid = await eventually(
       "the supervisor restarts the replicator",
       async () => {
-        const pid = cloud.state().replicator.pid;
+        const pid = theCloud().state().replicator.pid;
         return pid !== null && pid !== killedPid ? pid : undefined;
       },
       15_000,
@@ -195,7 +185,7 @@ describe("the local global table (replicator)", () => {
     // The restarted process resumed from its checkpoint: had it started over, it would have
     // offered the 40-odd records applied before the kill again, each refused as superseded. Only
     // the few in flight or not yet checkpointed at the kill may be offered twice.
-    const pairs = ((await cloud.status()).replication as { pairs: PairCounts[] }).pairs;
+    const pairs = ((await theCloud().status()).replication as { pairs: PairCounts[] }).pairs;
     const aToB = pairs.find((pair) => pair.source === A && pair.target === B);
     expect(aToB?.records.applied).toBeGreaterThan(0);
     expect(aToB?.records.superseded).toBeLessThanOrEqual(8);

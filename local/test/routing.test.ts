@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadStack } from "../../shared/stack-file.js";
-import { type RunningCloud, request, startCloud, survivors } from "./support/cloud.js";
+import { request, useCloud } from "./support/cloud.js";
 
 const { config } = loadStack("prod");
 
@@ -11,21 +11,11 @@ function nearest(location: string): string {
 }
 
 describe("latency routing through the local router", () => {
-  let cloud: RunningCloud;
-
-  beforeAll(async () => {
-    cloud = await startCloud({ timeScale: 0.05 });
-  });
-
-  afterAll(async () => {
-    const pids = cloud?.pids() ?? [];
-    await cloud?.stop();
-    expect(await survivors(pids)).toEqual([]);
-  });
+  const theCloud = useCloud(0.05);
 
   it.each(Object.keys(config.localClientLatencyMs))("routes a client in %s to its nearest region", async (location) => {
     // Act
-    const response = await request(cloud.routerUrl, {
+    const response = await request(theCloud().routerUrl, {
       path: "/v1/calculations",
       location,
       clientId: `routing-${location}`,
@@ -40,23 +30,23 @@ describe("latency routing through the local router", () => {
   });
 
   it("routes a client without a location header as the stack's default location", async () => {
-    const response = await request(cloud.routerUrl, { path: "/health", clientId: "no-location" });
+    const response = await request(theCloud().routerUrl, { path: "/health", clientId: "no-location" });
 
     expect(response.status).toBe(200);
     expect(response.region).toBe(nearest(config.localDefaultClientLocation));
   });
 
   it("answers a repeat query from the client's resolver cache", async () => {
-    await request(cloud.routerUrl, { path: "/health", location: "us", clientId: "cache-probe" });
+    await request(theCloud().routerUrl, { path: "/health", location: "us", clientId: "cache-probe" });
 
-    const again = await request(cloud.routerUrl, { path: "/health", location: "us", clientId: "cache-probe" });
+    const again = await request(theCloud().routerUrl, { path: "/health", location: "us", clientId: "cache-probe" });
 
     expect(again.route).toBe("cached");
     expect(again.region).toBe(nearest("us"));
   });
 
   it.each(config.regions)("reaches %s by its regional name whatever the location", async (region) => {
-    const response = await request(cloud.routerUrl, { path: "/health", location: "us", targetRegion: region });
+    const response = await request(theCloud().routerUrl, { path: "/health", location: "us", targetRegion: region });
 
     expect(response.status).toBe(200);
     expect(response.region).toBe(region);
@@ -64,7 +54,7 @@ describe("latency routing through the local router", () => {
   });
 
   it("refuses an unknown client location with a problem naming the known ones", async () => {
-    const response = await request(cloud.routerUrl, { path: "/health", location: "mars" });
+    const response = await request(theCloud().routerUrl, { path: "/health", location: "mars" });
 
     expect(response.status).toBe(400);
     expect(response.body.type).toBe("urn:calcburst:problem:unknown-client-location");
@@ -72,7 +62,7 @@ describe("latency routing through the local router", () => {
   });
 
   it("lists both regions, their PIDs and ports in .local/state.json", () => {
-    const state = cloud.state();
+    const state = theCloud().state();
 
     expect(Object.keys(state.regions)).toEqual(config.regions);
     for (const region of Object.values(state.regions)) {
@@ -81,19 +71,19 @@ describe("latency routing through the local router", () => {
       expect(region.api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(region.dynamodb.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     }
-    expect(state.router.url).toBe(cloud.routerUrl);
+    expect(state.router.url).toBe(theCloud().routerUrl);
     expect(state.replicator.pid).toBeGreaterThan(0);
     expect(state.healthCheck).toEqual({ intervalMs: 500, failureThreshold: 3, timeoutMs: 1000 });
     expect(state.recordTtlMs).toBe(3000);
   });
 
   it("prints health, routing, replication and processes with npm run local -- status", () => {
-    const run = cloud.cli("status");
+    const run = theCloud().cli("status");
 
     expect(run.status).toBe(0);
     for (const region of config.regions) expect(run.stdout).toMatch(new RegExp(`${region}\\s+HEALTHY`));
     expect(run.stdout).toMatch(/us\s+→ us-east-1/);
     expect(run.stdout).toMatch(/us-east-1 → eu-west-1\s+running/);
-    expect(run.stdout).toContain(`pid ${cloud.state().replicator.pid}`);
+    expect(run.stdout).toContain(`pid ${theCloud().state().replicator.pid}`);
   });
 });

@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import path from "node:path";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { CloudState, CloudStatus } from "../../cloud/cloud.js";
+import { spawnLocalCloud } from "../../cloud/spawn.js";
 import { isRunning } from "./processes.js";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
-const READY_TIMEOUT_MS = 90_000;
 
 export interface RunningCloud {
   routerUrl: string;
@@ -35,63 +35,17 @@ export function pidsOf(state: CloudState): number[] {
  */
 export async function startCloud(options: {
   timeScale: number;
-  extraArgs?: string[];
   /** Its own process group, as a terminal gives it; Ctrl-C then signals the group. */
   detached?: boolean;
 }): Promise<RunningCloud> {
-  const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-cloud-"));
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "local/cli.ts",
-      "up",
-      "--no-demo",
-      "--port",
-      "0",
-      "--time-scale",
-      String(options.timeScale),
-      "--state-dir",
-      stateDirectory,
-      "--log-level",
-      "warn",
-      ...(options.extraArgs ?? []),
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false },
-  );
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const spawned = await spawnLocalCloud(options);
+  const { child, stateDirectory, routerUrl, output } = spawned;
   const seenPids = new Set<number>();
   const readState = () => {
-    const state = JSON.parse(readFileSync(path.join(stateDirectory, "state.json"), "utf8")) as CloudState;
+    const state = spawned.state();
     for (const pid of pidsOf(state)) seenPids.add(pid);
     return state;
   };
-
-  const routerUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGTERM");
-      reject(new Error(`the local cloud was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${output}`));
-    }, READY_TIMEOUT_MS);
-    const onData = () => {
-      const match = /CalcBurst local cloud ready: (\S+)/.exec(output);
-      if (match?.[1] === undefined) return;
-      clearTimeout(timer);
-      child.stdout.off("data", onData);
-      resolve(match[1]);
-    };
-    child.stdout.on("data", onData);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the local cloud exited (${code}) before it was ready:\n${output}`));
-    });
-  });
   readState();
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null) resolve();
@@ -102,7 +56,7 @@ export async function startCloud(options: {
     routerUrl,
     stateDirectory,
     process: child,
-    output: () => output,
+    output,
     state: readState,
     status: async () => {
       const response = await fetch(`${readState().control.url}/status`);
@@ -194,4 +148,24 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * One local cloud for a suite: started before its tests, stopped after them, and checked to
+ * have left no process behind. Returns a getter for the running cloud.
+ */
+export function useCloud(timeScale: number): () => RunningCloud {
+  let cloud: RunningCloud | undefined;
+  beforeAll(async () => {
+    cloud = await startCloud({ timeScale });
+  });
+  afterAll(async () => {
+    const pids = cloud?.pids() ?? [];
+    await cloud?.stop();
+    expect(await survivors(pids)).toEqual([]);
+  });
+  return () => {
+    if (cloud === undefined) throw new Error("the local cloud is not running");
+    return cloud;
+  };
 }

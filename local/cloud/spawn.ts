@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PROJECT_ROOT } from "../../shared/stack-file.js";
+import type { CloudState } from "./cloud.js";
+
+const READY_LINE = /CalcBurst local cloud ready: (\S+)/;
+
+export interface SpawnedCloud {
+  child: ChildProcess;
+  routerUrl: string;
+  stateDirectory: string;
+  /** Everything the cloud printed so far. */
+  output(): string;
+  /** The state file as it is now. */
+  state(): CloudState;
+}
+
+/**
+ * Runs `npm start`'s command (`local/cli.ts up`, no demo, free ports, a state folder of its own)
+ * as a child process and resolves at its ready line: for the tests and `npm run bench:local`.
+ */
+export async function spawnLocalCloud(
+  options: { timeScale?: number; detached?: boolean; readyTimeoutMs?: number } = {},
+): Promise<SpawnedCloud> {
+  const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-cloud-"));
+  const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
+  const child = spawn(
+    process.execPath,
+    [
+      ...["--import", "tsx", "local/cli.ts", "up", "--no-demo", "--port", "0"],
+      ...["--time-scale", String(options.timeScale ?? 1), "--state-dir", stateDirectory, "--log-level", "warn"],
+    ],
+    { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false },
+  );
+  let output = "";
+  const capture = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on("data", capture);
+  child.stderr?.on("data", capture);
+  const routerUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM");
+      reject(new Error(`the local cloud was not ready within ${readyTimeoutMs / 1000} s:\n${output}`));
+    }, readyTimeoutMs);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`the local cloud exited (${code}) before it was ready:\n${output}`));
+    };
+    const onData = () => {
+      const url = READY_LINE.exec(output)?.[1];
+      if (url === undefined) return;
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.off("exit", onExit);
+      resolve(url);
+    };
+    child.stdout?.on("data", onData);
+    child.once("exit", onExit);
+  });
+  return {
+    child,
+    routerUrl,
+    stateDirectory,
+    output: () => output,
+    state: () => JSON.parse(readFileSync(path.join(stateDirectory, "state.json"), "utf8")) as CloudState,
+  };
+}
