@@ -138,8 +138,8 @@ async function control<T>(method: "GET" | "POST", route: string, body?: unknown)
       `the local cloud (pid ${state.supervisor.pid}) does not answer on ${state.control.url}: ${error.message}. If it crashed, start it again with npm start`,
     );
   });
-  const answer = (await response.json()) as T & { message?: string };
-  if (!response.ok) throw new UsageError(answer.message ?? `HTTP ${response.status}`);
+  const answer = (await response.json()) as T & { detail?: string };
+  if (!response.ok) throw new UsageError(answer.detail ?? `HTTP ${response.status}`);
   return answer;
 }
 

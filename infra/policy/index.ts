@@ -3,6 +3,6 @@
  * policies themselves are in policies.ts, where the tests call them in-process.
  */
 import { PolicyPack } from "@pulumi/policy";
-import { policies } from "./policies.js";
+import { policies } from "./policies";
 
 new PolicyPack("calcburst-guardrails", { policies });

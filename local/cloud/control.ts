@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { PROBLEM_CONTENT_TYPE } from "../../shared/problem.js";
 import { FAULT_MODES, type FaultMode, type LocalCloud } from "./cloud.js";
 
 export interface ControlServer {
@@ -21,6 +22,19 @@ function reply(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
+/** A refused order, as RFC 9457 problem+json like every other error of the project. */
+function refuse(response: ServerResponse, status: number, detail: string): void {
+  response.writeHead(status, { "content-type": PROBLEM_CONTENT_TYPE });
+  response.end(
+    JSON.stringify({
+      type: `urn:calcburst:problem:${status === 404 ? "not-found" : "control-order-refused"}`,
+      title: status === 404 ? "Not found" : "Order refused",
+      status,
+      detail,
+    }),
+  );
+}
+
 /**
  * The drill interface of a running local cloud, on loopback only: GET /status, POST /fail
  * `{region, mode}`, POST /restore `{region}`. `npm run local -- …` is its client.
@@ -36,13 +50,13 @@ export async function startControlServer(cloud: LocalCloud): Promise<ControlServ
           if (request.url === "/restore") return reply(response, 200, { message: await cloud.restore(region) });
           const mode = body.mode as FaultMode;
           if (!FAULT_MODES.includes(mode)) {
-            return reply(response, 400, { message: `mode must be one of ${FAULT_MODES.join(", ")}` });
+            return refuse(response, 400, `mode must be one of ${FAULT_MODES.join(", ")}`);
           }
           return reply(response, 200, { message: await cloud.fail(region, mode) });
         }
-        reply(response, 404, { message: "the control endpoint serves GET /status, POST /fail and POST /restore" });
+        refuse(response, 404, "the control endpoint serves GET /status, POST /fail and POST /restore");
       } catch (error) {
-        reply(response, 400, { message: error instanceof Error ? error.message : String(error) });
+        refuse(response, 400, error instanceof Error ? error.message : String(error));
       }
     })();
   });

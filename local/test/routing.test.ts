@@ -76,14 +76,4 @@ describe("latency routing through the local router", () => {
     expect(state.healthCheck).toEqual({ intervalMs: 500, failureThreshold: 3, timeoutMs: 1000 });
     expect(state.recordTtlMs).toBe(3000);
   });
-
-  it("prints health, routing, replication and processes with npm run local -- status", () => {
-    const run = theCloud().cli("status");
-
-    expect(run.status).toBe(0);
-    for (const region of config.regions) expect(run.stdout).toMatch(new RegExp(`${region}\\s+HEALTHY`));
-    expect(run.stdout).toMatch(/us\s+→ us-east-1/);
-    expect(run.stdout).toMatch(/us-east-1 → eu-west-1\s+running/);
-    expect(run.stdout).toContain(`pid ${theCloud().state().replicator.pid}`);
-  });
 });
