@@ -32,13 +32,14 @@ export interface RetryPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
   /**
-   * Wall time for a whole batch write, calls included. Each call already carries the SDK's own
-   * retries, so without a deadline a hung table would cost attempts × SDK retries × timeout.
+   * Wall time for one store operation (a put, a read, a whole batch write), calls included.
+   * Each call already carries the SDK's own retries, so without a deadline a hung table would
+   * cost attempts × SDK retries × timeout, and run into the function's timeout.
    */
   budgetMs: number;
 }
 
-/** At most 1.55 s of backoff, and 3 s in all: well inside the function timeout. */
+/** At most 1.55 s of backoff, and 3 s per operation in all: well inside the function timeout. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 25, maxDelayMs: 800, budgetMs: 3000 };
 
 /** BatchWriteItem's limit. */
@@ -95,8 +96,14 @@ export class DynamoCalculationStore implements CalculationStore {
     this.nowMs = options.nowMs ?? Date.now;
   }
 
+  /** Aborts the calls of one operation once the budget is spent. */
+  private budget(): AbortSignal {
+    return AbortSignal.timeout(this.retry.budgetMs);
+  }
+
   async putIfAbsent(item: CalculationItem): Promise<PutOutcome> {
     const { client, lib } = await this.options.connect();
+    const abortSignal = this.budget();
     const command = new lib.PutCommand({
       TableName: this.options.tableName,
       Item: this.toAttributes(item, lib),
@@ -106,12 +113,12 @@ export class DynamoCalculationStore implements CalculationStore {
       ExpressionAttributeValues: { ":now": Math.floor(this.nowMs() / 1000) },
     });
     try {
-      await this.timed("PutItem", () => client.send(command));
+      await this.timed("PutItem", () => client.send(command, { abortSignal }));
       return { created: true };
     } catch (error) {
       if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
       // Only retries and conflicts get here, so the extra read stays off the common path.
-      const existing = await this.get(item.id);
+      const existing = await this.get(item.id, abortSignal);
       if (existing === undefined) throw new Error(`item ${item.id} expired or vanished after a failed condition`);
       return { created: false, existing };
     }
@@ -175,13 +182,16 @@ export class DynamoCalculationStore implements CalculationStore {
     if (ids.length === 0) return found;
     const { client, lib } = await this.options.connect();
     const table = this.options.tableName;
+    const abortSignal = this.budget();
     for (let start = 0; start < ids.length; start += BATCH_GET_CHUNK) {
       let keys: Record<string, unknown>[] = ids.slice(start, start + BATCH_GET_CHUNK).map((id) => ({ id }));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt >= this.retry.maxAttempts) throw new Error("BatchGetItem left keys unprocessed after retries");
         if (attempt > 0) await this.sleep(backoffDelay(attempt, this.retry, this.random));
         const response = await this.timed("BatchGetItem", () =>
-          client.send(new lib.BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } })),
+          client.send(new lib.BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }), {
+            abortSignal,
+          }),
         );
         for (const attributes of response.Responses?.[table] ?? []) {
           const item = this.fromAttributes(attributes);
@@ -193,10 +203,12 @@ export class DynamoCalculationStore implements CalculationStore {
     return found;
   }
 
-  async get(id: string): Promise<CalculationItem | undefined> {
+  async get(id: string, abortSignal: AbortSignal = this.budget()): Promise<CalculationItem | undefined> {
     const { client, lib } = await this.options.connect();
     const response = await this.timed("GetItem", () =>
-      client.send(new lib.GetCommand({ TableName: this.options.tableName, Key: { id }, ConsistentRead: true })),
+      client.send(new lib.GetCommand({ TableName: this.options.tableName, Key: { id }, ConsistentRead: true }), {
+        abortSignal,
+      }),
     );
     if (response.Item === undefined) return undefined;
     const item = this.fromAttributes(response.Item);
