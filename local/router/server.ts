@@ -1,6 +1,7 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PROBLEM_CONTENT_TYPE } from "../../shared/problem.js";
+import { API_GATEWAY_MAX_BODY_BYTES } from "../region/server.js";
 import type { LatencyResolver, ResolutionSource } from "./resolver.js";
 
 /** Which client location a request comes from; the config names a default. */
@@ -106,8 +107,17 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
     delete headers[TARGET_REGION_HEADER];
     // Bodies are small (API Gateway caps them); buffering both ways costs less CPU than streams.
     const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      // Past API Gateway's limit the region would refuse it anyway; do not hold it in memory.
+      if (size <= API_GATEWAY_MAX_BODY_BYTES) chunks.push(chunk);
+    });
     request.on("end", () => {
+      if (size > API_GATEWAY_MAX_BODY_BYTES) {
+        response.writeHead(413, { "content-type": "application/json", "x-calcburst-region": region });
+        return void response.end(JSON.stringify({ message: "Request Entity Too Large" }));
+      }
       const upstream = httpRequest(
         `${base}${request.url ?? "/"}`,
         { method: request.method, headers, agent: agents.get(region) },

@@ -61,6 +61,17 @@ describe("latency routing through the local router", () => {
     expect(String(response.body.detail)).toContain(Object.keys(config.localClientLatencyMs).join(", "));
   });
 
+  it("refuses a body over API Gateway's 10 MB limit without holding it", async () => {
+    const response = await fetch(`${theCloud().routerUrl}/v1/calculations`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-client-location": "us" },
+      body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20),
+    });
+
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ message: "Request Entity Too Large" });
+  });
+
   it("lists both regions, their PIDs and ports in .local/state.json", () => {
     const state = theCloud().state();
 
