@@ -99,13 +99,15 @@ export const schema = z
      * The local cloud's model of where clients are: the round-trip time from each client
      * location to each region, which the router uses as Route 53 uses its latency data.
      */
-    localClientLatencyMs: z.record(
-      clientLocation,
-      z.record(awsRegion, z.number().check(z.gte(0, { error: "a latency cannot be negative" }))),
-      { error: "localClientLatencyMs maps each client location to a latency in ms for every region" },
+    localClientLatencyMs: z.optional(
+      z.record(
+        clientLocation,
+        z.record(awsRegion, z.number().check(z.gte(0, { error: "a latency cannot be negative" }))),
+        { error: "localClientLatencyMs maps each client location to a latency in ms for every region" },
+      ),
     ),
     /** The location of a local-cloud client that sends no `x-client-location` header. */
-    localDefaultClientLocation: clientLocation,
+    localDefaultClientLocation: z.optional(clientLocation),
   })
   .check(
     z.superRefine((config, context) => {
@@ -117,7 +119,7 @@ export const schema = z
           message: `monitoringRegion ${config.monitoringRegion} must be one of the regions (${config.regions.join(", ")})`,
         });
       }
-      for (const [location, latencies] of Object.entries(config.localClientLatencyMs)) {
+      for (const [location, latencies] of Object.entries(config.localClientLatencyMs ?? {})) {
         const missing = config.regions.filter((region) => latencies[region] === undefined);
         if (missing.length > 0) {
           context.addIssue({
@@ -127,7 +129,11 @@ export const schema = z
           });
         }
       }
-      if (config.localClientLatencyMs[config.localDefaultClientLocation] === undefined) {
+      if (
+        config.localClientLatencyMs !== undefined &&
+        config.localDefaultClientLocation !== undefined &&
+        config.localClientLatencyMs[config.localDefaultClientLocation] === undefined
+      ) {
         context.addIssue({
           code: "custom",
           path: ["localDefaultClientLocation"],
@@ -145,7 +151,41 @@ export const schema = z
     }),
   );
 
-export type StackConfig = z.infer<typeof schema>;
+type ParsedStackConfig = z.infer<typeof schema>;
+
+/** The checked config; the local cloud's client model is always filled in (see localDefaults). */
+export type StackConfig = Omit<ParsedStackConfig, "localClientLatencyMs" | "localDefaultClientLocation"> & {
+  localClientLatencyMs: Record<string, Record<string, number>>;
+  localDefaultClientLocation: string;
+};
+
+/** Local cloud RTT to a region from a client in it, and to every other region, when the stack gives none. */
+const DEFAULT_LATENCY_MS = { sameRegion: 10, otherRegion: 100 };
+
+/**
+ * The local-only keys are optional, so a stack for AWS alone needs none: without them each
+ * region is a client location of its own, near itself and far from the rest.
+ */
+function localDefaults(config: ParsedStackConfig): StackConfig {
+  const latency =
+    config.localClientLatencyMs ??
+    Object.fromEntries(
+      config.regions.map((location) => [
+        location,
+        Object.fromEntries(
+          config.regions.map((region) => [
+            region,
+            region === location ? DEFAULT_LATENCY_MS.sameRegion : DEFAULT_LATENCY_MS.otherRegion,
+          ]),
+        ),
+      ]),
+    );
+  return {
+    ...config,
+    localClientLatencyMs: latency,
+    localDefaultClientLocation: config.localDefaultClientLocation ?? Object.keys(latency)[0] ?? "",
+  };
+}
 export type StackConfigInput = z.input<typeof schema>;
 
 export class StackConfigError extends Error {
@@ -171,7 +211,7 @@ export function parseStackConfig(values: Record<string, unknown>, source = "the 
     else if (key.slice(0, separator) === CONFIG_NAMESPACE) plain[key.slice(separator + 1)] = value;
   }
   const parsed = schema.safeParse(plain);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return localDefaults(parsed.data);
   throw new StackConfigError(
     source,
     parsed.error.issues.map((issue) => {

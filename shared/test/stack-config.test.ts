@@ -69,6 +69,24 @@ describe("stack config", () => {
     );
   });
 
+  it("makes each region a client location of its own when the stack has no local keys", () => {
+    const {
+      "calcburst:localClientLatencyMs": _latency,
+      "calcburst:localDefaultClientLocation": _location,
+      ...awsOnly
+    } = VALID;
+
+    const config = parseStackConfig(awsOnly);
+
+    expect(config.localClientLatencyMs["eu-west-1"]).toEqual({
+      "us-east-1": 100,
+      "eu-west-1": 10,
+      "ap-southeast-2": 100,
+    });
+    expect(Object.keys(config.localClientLatencyMs)).toEqual(VALID["calcburst:regions"]);
+    expect(config.localDefaultClientLocation).toBe("us-east-1");
+  });
+
   it("names the stacks there are when one does not exist", () => {
     expect(() => loadStack("staging")).toThrow(/no stack file Pulumi\.staging\.yaml: the stacks here are prod/);
   });
