@@ -52,6 +52,25 @@ describe("the local global table (replicator)", () => {
     });
   });
 
+  it("exposes the replication lag it measured as a Prometheus histogram", async () => {
+    await write(A, "lag-measured", ["2", "2"]);
+    await replicated(B, "lag-measured");
+
+    const text = await (await fetch(`${theCloud().state().replicator.url}/metrics`)).text();
+
+    const count = new RegExp(
+      `^calcburst_replication_latency_seconds_count\\{source_region="${A}",target_region="${B}"\\} (\\d+)$`,
+      "m",
+    ).exec(text);
+    expect(Number(count?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(
+      new RegExp(
+        `^calcburst_replication_records_total\\{source_region="${A}",target_region="${B}",event="INSERT",outcome="applied"\\} [1-9]`,
+        "m",
+      ),
+    );
+  });
+
   it("never echoes a replicated write back to where it came from", async () => {
     await write(B, "no-echo", ["1", "1"]);
     await replicated(A, "no-echo");
