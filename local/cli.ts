@@ -51,6 +51,7 @@ async function up(): Promise<void> {
   const timeScale = numberFlag("time-scale", flags["time-scale"], (n) => n > 0 && n <= 1, "a number in (0, 1]");
   const port = numberFlag("port", flags.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536, "a port number");
   if (!existsSync(BUNDLE)) throw new UsageError(`${BUNDLE} is missing: run npm run build (npm start does)`);
+  refuseIfRunning(path.resolve(flags["state-dir"]));
   console.log(
     `CalcBurst local cloud: stack ${stack} (${path.relative(process.cwd(), file)}), regions ${config.regions.join(", ")}`,
   );
@@ -114,6 +115,21 @@ Ctrl-C stops everything.`);
     console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
+}
+
+/** One cloud per state folder: a second would overwrite the first one's state file. */
+function refuseIfRunning(stateDirectory: string): void {
+  const file = path.join(stateDirectory, "state.json");
+  if (!existsSync(file)) return;
+  const running = JSON.parse(readFileSync(file, "utf8")) as CloudState;
+  try {
+    process.kill(running.supervisor.pid, 0);
+  } catch {
+    return; // left behind by a cloud that is gone
+  }
+  throw new UsageError(
+    `a local cloud is already running (pid ${running.supervisor.pid}, ${running.router.url}); stop it with Ctrl-C, or start another with --state-dir <dir> --port <n>`,
+  );
 }
 
 function readState(): CloudState {

@@ -180,6 +180,8 @@ export class LocalCloud {
 
   async start(): Promise<void> {
     const { config } = this.options;
+    // Each run starts with empty logs; a restarted child appends to its own.
+    rmSync(this.logDirectory, { recursive: true, force: true });
     mkdirSync(this.logDirectory, { recursive: true });
     // A new cloud has new streams: old checkpoints would point nowhere.
     rmSync(path.join(this.options.stateDirectory, "replicator"), { recursive: true, force: true });

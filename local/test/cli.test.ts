@@ -37,6 +37,18 @@ describe("npm run local", () => {
     expect(theCloud().state().regions["us-east-1"]?.faults).toEqual([]);
   });
 
+  it("refuses to start a second cloud on the same state folder", () => {
+    const run = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "local/cli.ts", "up", "--port", "0", "--state-dir", theCloud().stateDirectory],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`a local cloud is already running (pid ${theCloud().state().supervisor.pid}`);
+    expect(theCloud().state().router.url).toBe(theCloud().routerUrl);
+  });
+
   it("says how to start the cloud when none is running", () => {
     const empty = mkdtempSync(path.join(tmpdir(), "calcburst-none-"));
 
