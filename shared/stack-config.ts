@@ -186,7 +186,6 @@ function localDefaults(config: ParsedStackConfig): StackConfig {
     localDefaultClientLocation: config.localDefaultClientLocation ?? Object.keys(latency)[0] ?? "",
   };
 }
-export type StackConfigInput = z.input<typeof schema>;
 
 export class StackConfigError extends Error {
   constructor(

@@ -6,7 +6,7 @@ import { ensureCalculationsTable } from "../dynamodb/tables.js";
 import { HealthChecks, type RegionHealth } from "../router/health-checks.js";
 import { LatencyResolver } from "../router/resolver.js";
 import { type Router, startRouter, TARGET_REGION_HEADER } from "../router/server.js";
-import type { ChildMessage, RegionSettings, RegionStats, ReplicatorSettings } from "./ipc.js";
+import type { RegionSettings, RegionStats, ReplicatorSettings } from "./ipc.js";
 import { NodeChild } from "./node-child.js";
 
 export const TABLE_NAME = "calcburst-calculations";
@@ -79,11 +79,6 @@ export interface CloudStatus {
   functions: Record<string, RegionStats | null>;
   replication: unknown;
 }
-
-const isStats = (message: ChildMessage): message is Extract<ChildMessage, { type: "stats" }> =>
-  message.type === "stats";
-const isAcknowledgement = (message: ChildMessage): message is Extract<ChildMessage, { type: "acknowledged" }> =>
-  message.type === "acknowledged";
 
 /**
  * The local two-region cloud: per region a DynamoDB Local and an API process, one replicator
@@ -336,7 +331,7 @@ export class LocalCloud {
         break;
       case "isolate":
         this.isolated.add(region);
-        await this.replicator?.request({ type: "isolate", region }, isAcknowledgement).catch(() => undefined);
+        await this.replicator?.request({ type: "isolate", region }).catch(() => undefined);
         done = `${region} is cut off from the router and from replication; its own API and data keep running`;
         break;
     }
@@ -346,7 +341,7 @@ export class LocalCloud {
   }
 
   private async setKillSwitch(runtime: RegionRuntime, disabled: boolean): Promise<void> {
-    await runtime.api.request({ type: "set-kill-switch", disabled }, isAcknowledgement);
+    await runtime.api.request({ type: "set-kill-switch", disabled });
   }
 
   async restore(region: string): Promise<string> {
@@ -354,7 +349,7 @@ export class LocalCloud {
     const restored: string[] = [];
     if (runtime.faults.has("isolate")) {
       this.isolated.delete(region);
-      await this.replicator?.request({ type: "rejoin", region }, isAcknowledgement).catch(() => undefined);
+      await this.replicator?.request({ type: "rejoin", region }).catch(() => undefined);
       restored.push("reconnected");
     }
     if (runtime.faults.has("data")) {
@@ -413,8 +408,8 @@ export class LocalCloud {
     for (const runtime of this.regions.values()) {
       functions[runtime.region] = runtime.api.running
         ? await runtime.api
-            .request({ type: "stats", requestId: runtime.api.newRequestId() }, isStats, 1000)
-            .then((answer) => answer.stats)
+            .request({ type: "stats" }, 1000)
+            .then((answer) => answer.stats ?? null)
             .catch(() => null)
         : null;
     }

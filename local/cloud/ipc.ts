@@ -34,11 +34,15 @@ export interface ReplicatorSettings {
   pollIntervalMs: number;
 }
 
-export type SupervisorMessage =
+/** What the supervisor asks of a child. */
+export type SupervisorOrder =
   | { type: "set-kill-switch"; disabled: boolean }
-  | { type: "stats"; requestId: number }
+  | { type: "stats" }
   | { type: "isolate"; region: string }
   | { type: "rejoin"; region: string };
+
+/** An order as sent: its id comes back with the answer, so concurrent orders cannot cross. */
+export type SupervisorMessage = SupervisorOrder & { requestId: number };
 
 export interface RegionStats {
   coldStarts: number;
@@ -49,8 +53,8 @@ export interface RegionStats {
 
 export type ChildMessage =
   | { type: "ready"; port: number }
-  | { type: "stats"; requestId: number; stats: RegionStats }
-  | { type: "acknowledged"; of: SupervisorMessage["type"] };
+  /** The order with this id is carried out; `stats` answers carry the figures. */
+  | { type: "answer"; requestId: number; stats?: RegionStats };
 
 /** The environment variable that carries a child's settings as JSON. */
 export const SETTINGS_VARIABLE = "CALCBURST_CHILD_SETTINGS";

@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import { PROJECT_ROOT } from "../../shared/stack-file.js";
-import { type ChildMessage, SETTINGS_VARIABLE, type SupervisorMessage } from "./ipc.js";
+import { type ChildMessage, SETTINGS_VARIABLE, type SupervisorMessage, type SupervisorOrder } from "./ipc.js";
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 3000;
@@ -91,32 +91,25 @@ export class NodeChild {
     clearTimeout(timer);
   }
 
-  /** Sends an order and waits for the child's answer to it. */
-  request<T extends ChildMessage>(
-    message: SupervisorMessage,
-    isAnswer: (answer: ChildMessage) => answer is T,
-    timeoutMs = 2000,
-  ): Promise<T> {
+  /** Sends an order and waits for the child's answer to that very order. */
+  request(order: SupervisorOrder, timeoutMs = 2000): Promise<Extract<ChildMessage, { type: "answer" }>> {
     const child = this.child;
     if (child === undefined || !child.connected) return Promise.reject(new Error(`${this.name} is not running`));
-    return new Promise<T>((resolve, reject) => {
+    this.nextRequestId += 1;
+    const requestId = this.nextRequestId;
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.off("message", onMessage);
-        reject(new Error(`${this.name} did not answer ${message.type} within ${timeoutMs} ms`));
+        reject(new Error(`${this.name} did not answer ${order.type} within ${timeoutMs} ms`));
       }, timeoutMs);
       const onMessage = (answer: ChildMessage) => {
-        if (!isAnswer(answer)) return;
+        if (answer.type !== "answer" || answer.requestId !== requestId) return;
         clearTimeout(timer);
         child.off("message", onMessage);
         resolve(answer);
       };
       child.on("message", onMessage);
-      child.send(message);
+      child.send({ ...order, requestId } satisfies SupervisorMessage);
     });
-  }
-
-  newRequestId(): number {
-    this.nextRequestId += 1;
-    return this.nextRequestId;
   }
 }

@@ -40,10 +40,10 @@ async function main(): Promise<void> {
       // A Lambda configuration change: new instances see the new environment.
       process.env[KILL_SWITCH_VARIABLE] = String(message.disabled);
       lambda.recycle();
-      send({ type: "acknowledged", of: message.type });
+      send({ type: "answer", requestId: message.requestId });
     } else if (message.type === "stats") {
       send({
-        type: "stats",
+        type: "answer",
         requestId: message.requestId,
         stats: {
           coldStarts: lambda.coldStarts,

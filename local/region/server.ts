@@ -2,29 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { buildHttpApiEvent } from "../../shared/payload-v2.js";
-import type { InvocationOutcome, PayloadV2Handler, TokenBucket } from "./lambda.js";
+import type { InvocationOutcome, TokenBucket } from "./lambda.js";
 
 /** API Gateway HTTP APIs refuse bodies over 10 MB before Lambda sees them. */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-export type { PayloadV2Handler };
-
 /** Something that runs the function for an event: a LambdaEmulator, or a plain handler. */
 export interface Invoker {
   invoke(event: APIGatewayProxyEventV2): Promise<InvocationOutcome>;
-}
-
-/** Calls a handler directly: no timeout, concurrency or cold starts (tests, benchmarks). */
-export function directInvoker(handler: PayloadV2Handler): Invoker {
-  return {
-    async invoke(event) {
-      try {
-        return { kind: "response", result: await handler(event), coldStart: false };
-      } catch (error) {
-        return { kind: "error", error };
-      }
-    },
-  };
 }
 
 export interface RegionServer {

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     if (message.type === "isolate") replicator.isolate(message.region);
     else if (message.type === "rejoin") replicator.rejoin(message.region);
     else return;
-    send({ type: "acknowledged", of: message.type });
+    send({ type: "answer", requestId: message.requestId });
   });
   replicator.start();
   send({ type: "ready", port: (server.address() as AddressInfo).port });
