@@ -12,7 +12,7 @@ import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { TABLE_NAME } from "../local/cloud/cloud.js";
 import { spawnLocalCloud } from "../local/cloud/spawn.js";
 import { localDynamoDbClient } from "../local/dynamodb/tables.js";
-import type { PairStatus } from "../local/replicator/replicator.js";
+import type { PairStatus, ReplicationStatus } from "../local/replicator/replicator.js";
 import { expiresAtFor } from "../shared/table.js";
 import { measuredOn, verdict, writeSection } from "./report.js";
 
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
       { name: `straight to ${SOURCE_REGION} DynamoDB Local (PutItem)`, send: dynamoDbSender(region.dynamodb.endpoint) },
     ];
     const replicatorStatus = async () =>
-      ((await (await fetch(`${state.replicator.url}/status`)).json()) as { pairs: PairStatus[] }).pairs;
+      ((await (await fetch(`${state.replicator.url}/status`)).json()) as ReplicationStatus).pairs;
     // A round starts only once the replicator has caught up, so no round pays for the last one's backlog.
     const drained = async () => {
       let last = -1;

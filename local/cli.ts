@@ -186,19 +186,9 @@ function printStatus(status: CloudStatus): void {
     `  resolvers holding an answer: ${JSON.stringify(status.resolverCache)}; routed so far: ${JSON.stringify(status.routedRequests)}`,
   );
   console.log("\nreplication");
-  const replication = status.replication as {
-    pairs?: {
-      source: string;
-      target: string;
-      paused: boolean;
-      records: { applied: number };
-      lag: { p50Ms: number | null; p99Ms: number | null };
-      lastError: string | null;
-    }[];
-    error?: string;
-  };
-  if (replication.error !== undefined) console.log(`  ${replication.error}`);
-  for (const pair of replication.pairs ?? []) {
+  const { replication } = status;
+  if ("error" in replication) console.log(`  ${replication.error}`);
+  for (const pair of "pairs" in replication ? replication.pairs : []) {
     console.log(
       `  ${`${pair.source} → ${pair.target}`.padEnd(26)} ${pair.paused ? "PAUSED " : "running"} applied ${pair.records.applied}, lag p50 ${pair.lag.p50Ms ?? "-"} ms p99 ${pair.lag.p99Ms ?? "-"} ms${pair.lastError ? `, last error: ${pair.lastError}` : ""}`,
     );

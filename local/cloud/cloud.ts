@@ -3,6 +3,7 @@ import path from "node:path";
 import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from "../dynamodb/launcher.js";
 import { ensureCalculationsTable } from "../dynamodb/tables.js";
+import type { ReplicationStatus } from "../replicator/replicator.js";
 import { HealthChecks, type RegionHealth } from "../router/health-checks.js";
 import { LatencyResolver } from "../router/resolver.js";
 import { type Router, startRouter, TARGET_REGION_HEADER } from "../router/server.js";
@@ -77,7 +78,8 @@ export interface CloudStatus {
   resolverCache: Record<string, number>;
   routedRequests: Record<string, number>;
   functions: Record<string, RegionStats | null>;
-  replication: unknown;
+  /** The replicator's own status, or why it could not be read. */
+  replication: ReplicationStatus | { error: string };
 }
 
 /**
@@ -416,7 +418,7 @@ export class LocalCloud {
     const replication = await fetch(`http://127.0.0.1:${this.replicatorPort}/status`, {
       signal: AbortSignal.timeout(2000),
     })
-      .then((response) => response.json() as Promise<unknown>)
+      .then((response) => response.json() as Promise<ReplicationStatus>)
       .catch((error: Error) => ({ error: `the replicator did not answer: ${error.message}` }));
     return {
       state: this.state(),

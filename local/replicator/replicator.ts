@@ -73,6 +73,12 @@ export interface PairStatus {
   lag: LagSummary;
 }
 
+/** What the replicator's `/status` answers. */
+export interface ReplicationStatus {
+  isolated: string[];
+  pairs: PairStatus[];
+}
+
 export class ReplicationMetrics {
   readonly registry = new Registry();
   readonly lag = new Histogram({
@@ -479,7 +485,7 @@ export class Replicator {
     this.isolated.delete(region);
   }
 
-  status(): { isolated: string[]; pairs: PairStatus[] } {
+  status(): ReplicationStatus {
     return { isolated: [...this.isolated], pairs: this.pairs.map((pair) => pair.status()) };
   }
 

@@ -1,15 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { TABLE_NAME } from "../cloud/cloud.js";
-import { eventually, request, useCloud } from "./support/cloud.js";
+import type { PairStatus } from "../replicator/replicator.js";
+import { eventually, type RunningCloud, request, useCloud } from "./support/cloud.js";
 import { readStream } from "./support/streams.js";
 
 const [A, B] = ["us-east-1", "eu-west-1"] as const;
 const REPLICATION_DEADLINE_MS = 15_000;
 
-interface PairCounts {
-  source: string;
-  target: string;
-  records: { applied: number; superseded: number };
+/** The replicator's pairs as the cloud's status reports them. */
+async function replicationPairs(cloud: RunningCloud): Promise<PairStatus[]> {
+  const { replication } = await cloud.status();
+  if ("error" in replication) throw new Error(replication.error);
+  return replication.pairs;
 }
 
 describe("the local global table (replicator)", () => {
@@ -78,9 +80,7 @@ describe("the local global table (replicator)", () => {
     await eventually(
       "the replicator has looked at the target's stream",
       async () => {
-        const pair = (
-          (await theCloud().status()).replication as { pairs: { source: string; records: { echo: number } }[] }
-        ).pairs.find((candidate) => candidate.source === A);
+        const pair = (await replicationPairs(theCloud())).find((candidate) => candidate.source === A);
         return (pair?.records.echo ?? 0) >= 1 ? true : undefined;
       },
       REPLICATION_DEADLINE_MS,
@@ -159,7 +159,7 @@ describe("the local global table (replicator)", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ operation: "sqrt", operands: [2], id: "written-while-isolated" }),
     });
-    const paused = ((await theCloud().status()).replication as { pairs: { paused: boolean }[] }).pairs;
+    const paused = await replicationPairs(theCloud());
     const absentMeanwhile = await read(B, "written-while-isolated");
     expect(theCloud().cli("restore", A).status).toBe(0);
 
@@ -204,7 +204,7 @@ describe("the local global table (replicator)", () => {
     // The restarted process resumed from its checkpoint: had it started over, it would have
     // offered the 40-odd records applied before the kill again, each refused as superseded. Only
     // the few in flight or not yet checkpointed at the kill may be offered twice.
-    const pairs = ((await theCloud().status()).replication as { pairs: PairCounts[] }).pairs;
+    const pairs = await replicationPairs(theCloud());
     const aToB = pairs.find((pair) => pair.source === A && pair.target === B);
     expect(aToB?.records.applied).toBeGreaterThan(0);
     expect(aToB?.records.superseded).toBeLessThanOrEqual(8);
