@@ -4,7 +4,6 @@
  */
 import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
-import path from "node:path";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { createApp } from "../functions/app.js";
 import { createLogger } from "../functions/commons/logger.js";
@@ -14,12 +13,12 @@ import { createHealthCheck } from "../functions/health.js";
 import { startDynamoDbLocal } from "../local/dynamodb/launcher.js";
 import { ensureCalculationsTable } from "../local/dynamodb/tables.js";
 import { LIMITS } from "../shared/limits.js";
+import { HANDLER_BUNDLE } from "../shared/paths.js";
 import { buildHttpApiEvent } from "../shared/payload-v2.js";
 import { InMemoryStore } from "./in-memory-store.js";
 import { measuredOn, verdict, writeSection } from "./report.js";
 
-const ROOT = path.resolve(__dirname, "..");
-const BUNDLE = path.join(ROOT, "dist", "functions", "handler.js");
+const BUNDLE = HANDLER_BUNDLE;
 const TARGETS = { microsPerRequest: 50, ratioToNoop: 3, bundleBytes: 150_000, coldInitRatio: 1.1 };
 
 const json = { "content-type": "application/json" };

@@ -3,23 +3,22 @@
  * front of them. `pulumi up` per stack; the config is checked by shared/stack-config.ts.
  */
 import { existsSync } from "node:fs";
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { HANDLER_BUNDLE } from "../shared/paths.js";
 import { GlobalTable } from "./components/global-table.js";
 import { LatencyRouting } from "./components/latency-routing.js";
 import { RegionalService } from "./components/regional-service.js";
 import { apiNames, readStackConfig } from "./config.js";
 
-const BUNDLE = path.resolve(__dirname, "..", "dist", "functions", "handler.js");
-if (!existsSync(BUNDLE)) {
-  throw new Error(`${BUNDLE} is missing: run npm run build before pulumi up (npm run plan builds it)`);
+if (!existsSync(HANDLER_BUNDLE)) {
+  throw new Error(`${HANDLER_BUNDLE} is missing: run npm run build before pulumi up (npm run plan builds it)`);
 }
 
 const config = readStackConfig();
 const tags = { project: "calcburst", stack: pulumi.getStack() };
 const bundle = new pulumi.asset.AssetArchive({
-  "handler.js": new pulumi.asset.FileAsset(BUNDLE),
-  ...(existsSync(`${BUNDLE}.map`) && { "handler.js.map": new pulumi.asset.FileAsset(`${BUNDLE}.map`) }),
+  "handler.js": new pulumi.asset.FileAsset(HANDLER_BUNDLE),
+  ...(existsSync(`${HANDLER_BUNDLE}.map`) && { "handler.js.map": new pulumi.asset.FileAsset(`${HANDLER_BUNDLE}.map`) }),
 });
 
 const table = new GlobalTable("calculations", {

@@ -8,13 +8,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { loadStack, PROJECT_ROOT } from "../shared/stack-file.js";
+import { HANDLER_BUNDLE as BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
+import { loadStack } from "../shared/stack-file.js";
 import { type CloudState, type CloudStatus, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
 import { startControlServer } from "./cloud/control.js";
 import { runDemo } from "./demo.js";
 import { quietSdkNodeWarning } from "./sdk-warning.js";
 
-const BUNDLE = path.join(PROJECT_ROOT, "dist", "functions", "handler.js");
 const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no-demo --exit-after-demo]
        npm run local -- status [--json]
        npm run local -- fail <region> --mode ${FAULT_MODES.join("|")}

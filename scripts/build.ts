@@ -6,8 +6,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { build, type Metafile } from "esbuild";
+import { HANDLER_BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
 
-export const HANDLER_BUNDLE = path.resolve(__dirname, "..", "dist", "functions", "handler.js");
+export { HANDLER_BUNDLE };
 export const BUNDLE_BUDGET_BYTES = 150 * 1000;
 
 function kib(bytes: number): string {
@@ -33,7 +34,7 @@ function topContributors(metafile: Metafile, count: number): string[] {
 export async function buildHandler(options: { quiet?: boolean } = {}): Promise<{ bytes: number }> {
   mkdirSync(path.dirname(HANDLER_BUNDLE), { recursive: true });
   const result = await build({
-    entryPoints: [path.resolve(__dirname, "..", "functions", "handler.ts")],
+    entryPoints: [path.join(PROJECT_ROOT, "functions", "handler.ts")],
     outfile: HANDLER_BUNDLE,
     bundle: true,
     platform: "node",

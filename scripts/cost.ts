@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_TRAFFIC, loadPrices, renderCostTable, trafficFor } from "../infra/cost.js";
-import { PROJECT_ROOT } from "../shared/stack-file.js";
+import { PROJECT_ROOT } from "../shared/paths.js";
 
 export const COSTS_MD = path.join(PROJECT_ROOT, "docs", "COSTS.md");
 

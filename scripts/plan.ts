@@ -8,7 +8,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { runProgramUnderMocks } from "../infra/mock-runtime.js";
 import { renderMermaid, renderTree } from "../infra/plan.js";
-import { PROJECT_ROOT, readStackValues } from "../shared/stack-file.js";
+import { PROJECT_ROOT } from "../shared/paths.js";
+import { readStackValues } from "../shared/stack-file.js";
 import { buildHandler } from "./build.js";
 
 export const DIAGRAM = path.join(PROJECT_ROOT, "docs", "architecture.mmd");

@@ -1,10 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
+import { PROJECT_ROOT } from "./paths.js";
 import { CONFIG_NAMESPACE, parseStackConfig, type StackConfig } from "./stack-config.js";
-
-/** The repository root, where Pulumi.yaml and the stack files live. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 interface ProjectConfigEntry {
   default?: unknown;

@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../shared/paths.js";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = PROJECT_ROOT;
 
 describe("npm run plan", () => {
   it("prints the resource tree by region and writes the committed diagram, with no CLI or credentials", () => {

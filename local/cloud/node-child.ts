@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
-import { PROJECT_ROOT } from "../../shared/stack-file.js";
+import { PROJECT_ROOT } from "../../shared/paths.js";
 import { type ChildMessage, SETTINGS_VARIABLE, type SupervisorMessage, type SupervisorOrder } from "./ipc.js";
 
 const READY_TIMEOUT_MS = 30_000;

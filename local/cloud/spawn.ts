@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PROJECT_ROOT } from "../../shared/stack-file.js";
+import { PROJECT_ROOT } from "../../shared/paths.js";
 import type { CloudState } from "./cloud.js";
 
 const READY_LINE = /CalcBurst local cloud ready: (\S+)/;

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
+import { PROJECT_ROOT } from "../../shared/paths.js";
 
 /**
  * Amazon's DynamoDB Local ships inside this npm package. Installing the package would pull
@@ -8,15 +9,13 @@ import path from "node:path";
  */
 export const DYNAMODB_LOCAL_PACKAGE = "amplify-dynamodb-simulator@2.9.30";
 
-export const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
-
 export interface DynamoDbLocalFiles {
   jar: string;
   libraryPath: string;
 }
 
 export function dynamoDbLocalDirectory(): string {
-  const cacheRoot = process.env.CALCBURST_CACHE_DIR ?? path.join(REPOSITORY_ROOT, ".cache");
+  const cacheRoot = process.env.CALCBURST_CACHE_DIR ?? path.join(PROJECT_ROOT, ".cache");
   return path.join(cacheRoot, DYNAMODB_LOCAL_PACKAGE.replace("@", "-"));
 }
 

@@ -1,8 +1,8 @@
-import path from "node:path";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { HANDLER_BUNDLE } from "../../../shared/paths.js";
 import type { HttpResponse } from "../../http.js";
 
-export const BUNDLE_PATH = path.resolve(__dirname, "..", "..", "..", "dist", "functions", "handler.js");
+export const BUNDLE_PATH = HANDLER_BUNDLE;
 
 export interface LoadedBundle {
   handler: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, expect } from "vitest";
+import { PROJECT_ROOT } from "../../../shared/paths.js";
 import type { CloudState, CloudStatus } from "../../cloud/cloud.js";
 import { spawnLocalCloud } from "../../cloud/spawn.js";
 import { isRunning } from "./processes.js";
 
-export const ROOT = path.resolve(__dirname, "..", "..", "..");
+export const ROOT = PROJECT_ROOT;
 
 export interface RunningCloud {
   routerUrl: string;
