@@ -1,9 +1,8 @@
+import { DEFAULT_HEALTH_CACHE_MS } from "../shared/env.js";
 import type { HealthResponse } from "../shared/responses.js";
 import { describeError } from "./commons/errors.js";
 import type { CalculationStore } from "./store.js";
 
-/** At most this old: DESIGN.md §3. */
-export const HEALTH_CACHE_MS = 5000;
 /** Route 53 wants an answer within 2 s of connecting; leave room for the rest of the request. */
 export const DATA_CHECK_TIMEOUT_MS = 1000;
 
@@ -26,7 +25,7 @@ export type HealthReport = Omit<HealthResponse, "region" | "durationMs">;
  */
 export function createHealthCheck(options: HealthCheckOptions): () => Promise<HealthReport> {
   const nowMs = options.nowMs ?? Date.now;
-  const cacheMs = options.cacheMs ?? HEALTH_CACHE_MS;
+  const cacheMs = options.cacheMs ?? DEFAULT_HEALTH_CACHE_MS;
   const timeoutMs = options.timeoutMs ?? DATA_CHECK_TIMEOUT_MS;
   let cached: { at: number; check: Promise<DataCheck> } | undefined;
 

@@ -43,3 +43,6 @@ export const schema = z.object({
 export type FunctionEnvironment = z.infer<typeof schema>;
 
 export const KILL_SWITCH_VARIABLE = "CALCBURST_REGION_DISABLED";
+
+/** How long /health may reuse its data check when CALCBURST_HEALTH_CACHE_MS is unset: DESIGN.md §3. */
+export const DEFAULT_HEALTH_CACHE_MS = 5000;

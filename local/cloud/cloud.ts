@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { DEFAULT_HEALTH_CACHE_MS } from "../../shared/env.js";
 import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from "../dynamodb/launcher.js";
 import { ensureCalculationsTable } from "../dynamodb/tables.js";
@@ -39,7 +40,6 @@ interface RegionRuntime {
   faults: Set<FaultMode>;
   /** When the oldest fault still in place was injected. */
   faultSince: string | null;
-  killSwitch: boolean;
 }
 
 export interface ProcessInfo {
@@ -95,7 +95,6 @@ export class LocalCloud {
   private checks: HealthChecks | undefined;
   private resolver: LatencyResolver | undefined;
   private controlUrl = "";
-  private readonly isolated = new Set<string>();
   private shuttingDown = false;
   private readonly startedAt = new Date().toISOString();
   private readonly progress: (line: string) => void;
@@ -126,7 +125,7 @@ export class LocalCloud {
     return scaledMs(this.options.config.recordTtlSeconds, this.options.timeScale);
   }
 
-  private regionSettings(runtime: Pick<RegionRuntime, "region" | "port" | "dynamodb" | "killSwitch">): RegionSettings {
+  private regionSettings(runtime: Pick<RegionRuntime, "region" | "port" | "dynamodb" | "faults">): RegionSettings {
     const { config, timeScale } = this.options;
     return {
       region: runtime.region,
@@ -138,10 +137,10 @@ export class LocalCloud {
       concurrency: config.lambdaReservedConcurrency,
       throttleRatePerSecond: config.apiThrottlingRateLimit,
       throttleBurst: config.apiThrottlingBurstLimit,
-      healthCacheMs: scaledMs(5, timeScale),
+      healthCacheMs: scaledMs(DEFAULT_HEALTH_CACHE_MS / 1000, timeScale),
       ttlDays: config.tableTtlDays,
       logLevel: this.options.logLevel ?? "info",
-      killSwitch: runtime.killSwitch,
+      killSwitch: runtime.faults.has("health"),
     };
   }
 
@@ -154,7 +153,9 @@ export class LocalCloud {
         tableName: TABLE_NAME,
       })),
       checkpointFile: path.join(this.options.stateDirectory, "replicator", "checkpoints.json"),
-      isolated: [...this.isolated],
+      isolated: [...this.regions.values()]
+        .filter((runtime) => runtime.faults.has("isolate"))
+        .map(({ region }) => region),
       pollIntervalMs: REPLICATOR_POLL_MS,
     };
   }
@@ -198,7 +199,6 @@ export class LocalCloud {
         dynamodb,
         faults: new Set(),
         faultSince: null,
-        killSwitch: false,
         api: new NodeChild({
           name: `${region} API`,
           script: path.join(__dirname, "..", "region", "main.ts"),
@@ -244,7 +244,7 @@ export class LocalCloud {
       intervalMs,
       failureThreshold,
       timeoutMs,
-      reachable: (region) => !this.isolated.has(region),
+      reachable: (region) => !this.isIsolated(region),
       onChange: (region, healthy, detail) =>
         this.progress(`router: ${region} is now ${healthy ? "healthy" : `unhealthy (${detail})`}`),
     });
@@ -259,7 +259,7 @@ export class LocalCloud {
       defaultLocation: config.localDefaultClientLocation,
       regions: config.regions,
       port: this.options.routerPort,
-      regionUrl: (region) => (this.isolated.has(region) ? undefined : `http://127.0.0.1:${this.runtime(region).port}`),
+      regionUrl: (region) => (this.isIsolated(region) ? undefined : `http://127.0.0.1:${this.runtime(region).port}`),
     }).catch((error: NodeJS.ErrnoException) => {
       throw error.code === "EADDRINUSE"
         ? new Error(`port ${this.options.routerPort} is in use: pass another with npm start -- --port <n>`)
@@ -275,6 +275,10 @@ export class LocalCloud {
   setControlUrl(url: string): void {
     this.controlUrl = url;
     this.writeState();
+  }
+
+  private isIsolated(region: string): boolean {
+    return this.regions.get(region)?.faults.has("isolate") ?? false;
   }
 
   private runtime(region: string): RegionRuntime {
@@ -327,12 +331,10 @@ export class LocalCloud {
         done = `${region}'s DynamoDB Local (pid ${runtime.dynamodb.pid}) is frozen`;
         break;
       case "health":
-        runtime.killSwitch = true;
         if (runtime.api.running) await this.setKillSwitch(runtime, true);
         done = `${region}'s kill switch CALCBURST_REGION_DISABLED is on`;
         break;
       case "isolate":
-        this.isolated.add(region);
         await this.replicator?.request({ type: "isolate", region }).catch(() => undefined);
         done = `${region} is cut off from the router and from replication; its own API and data keep running`;
         break;
@@ -348,26 +350,26 @@ export class LocalCloud {
 
   async restore(region: string): Promise<string> {
     const runtime = this.runtime(region);
+    // Cleared first: the settings of a restarted API and the router read the faults.
+    const faults = new Set(runtime.faults);
+    runtime.faults.clear();
+    runtime.faultSince = null;
     const restored: string[] = [];
-    if (runtime.faults.has("isolate")) {
-      this.isolated.delete(region);
+    if (faults.has("isolate")) {
       await this.replicator?.request({ type: "rejoin", region }).catch(() => undefined);
       restored.push("reconnected");
     }
-    if (runtime.faults.has("data")) {
+    if (faults.has("data")) {
       process.kill(runtime.dynamodb.pid, "SIGCONT");
       restored.push("DynamoDB Local resumed");
     }
-    runtime.killSwitch = false;
-    if (runtime.faults.has("api")) {
+    if (faults.has("api")) {
       await runtime.api.start();
       restored.push(`API started (pid ${runtime.api.pid})`);
-    } else if (runtime.faults.has("health")) {
+    } else if (faults.has("health")) {
       await this.setKillSwitch(runtime, false);
       restored.push("kill switch off");
     }
-    runtime.faults.clear();
-    runtime.faultSince = null;
     this.writeState();
     return restored.length === 0 ? `${region} had no fault to restore` : `${region}: ${restored.join(", ")}`;
   }
