@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PROBLEM_CONTENT_TYPE } from "../../shared/problem.js";
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX } from "../../shared/problem.js";
 import { FAULT_MODES, type FaultMode, type LocalCloud } from "./cloud.js";
 
 export interface ControlServer {
@@ -27,7 +27,7 @@ function refuse(response: ServerResponse, status: number, detail: string): void 
   response.writeHead(status, { "content-type": PROBLEM_CONTENT_TYPE });
   response.end(
     JSON.stringify({
-      type: `urn:calcburst:problem:${status === 404 ? "not-found" : "control-order-refused"}`,
+      type: `${PROBLEM_TYPE_PREFIX}${status === 404 ? "not-found" : "control-order-refused"}`,
       title: status === 404 ? "Not found" : "Order refused",
       status,
       detail,

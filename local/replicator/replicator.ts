@@ -311,9 +311,10 @@ export class PairReplicator {
   private async applyPage(records: StreamRecord[], checkpoint: (sequenceNumber: string) => void): Promise<number> {
     const byItem = new Map<string, number[]>();
     for (const [index, record] of records.entries()) {
-      const image = record.dynamodb?.Keys ?? {};
-      const key = image.id?.S ?? `#${index}`;
-      byItem.set(key, [...(byItem.get(key) ?? []), index]);
+      const key = record.dynamodb?.Keys?.id?.S ?? `#${index}`;
+      const queue = byItem.get(key);
+      if (queue === undefined) byItem.set(key, [index]);
+      else queue.push(index);
     }
     const done = new Array<boolean>(records.length).fill(false);
     let prefix = 0;

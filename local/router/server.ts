@@ -1,6 +1,6 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PROBLEM_CONTENT_TYPE } from "../../shared/problem.js";
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX } from "../../shared/problem.js";
 import { API_GATEWAY_MAX_BODY_BYTES } from "../region/server.js";
 import type { LatencyResolver, ResolutionSource } from "./resolver.js";
 
@@ -30,8 +30,6 @@ export interface Router {
 }
 
 /** Router-made problems: local stand-ins for what DNS or the network would do on AWS. */
-const ROUTER_PROBLEM = "urn:calcburst:problem:";
-
 function problem(
   response: ServerResponse,
   status: number,
@@ -41,7 +39,7 @@ function problem(
   headers: Record<string, string> = {},
 ): void {
   response.writeHead(status, { ...headers, "content-type": PROBLEM_CONTENT_TYPE });
-  response.end(JSON.stringify({ type: `${ROUTER_PROBLEM}${slug}`, title, status, detail }));
+  response.end(JSON.stringify({ type: `${PROBLEM_TYPE_PREFIX}${slug}`, title, status, detail }));
 }
 
 function headerValue(request: IncomingMessage, name: string): string | undefined {
