@@ -71,7 +71,6 @@ export interface Traffic {
   responseBytes: number;
   /** DynamoDB's size of a typical calculation item (attribute names and values). */
   itemBytes: number;
-  alarmMetricsPerRegion: number;
 }
 
 /** DynamoDB item size: attribute name lengths plus value sizes (numbers ≈ 1 byte per 2 digits + 1). */
@@ -112,7 +111,6 @@ export const DEFAULT_TRAFFIC: Omit<Traffic, "requestsPerMinute"> = {
   accessLogBytes: Buffer.byteLength(TYPICAL_ACCESS_LOG_LINE) + 1,
   responseBytes: 600,
   itemBytes: TYPICAL_ITEM_BYTES,
-  alarmMetricsPerRegion: 6,
 };
 
 /** The traffic model for a stack: its regions, memory, TTL, check interval and log retention. */
@@ -126,8 +124,6 @@ export function trafficFor(stack: string, requestsPerMinute: number, overrides: 
     ttlDays: config.tableTtlDays,
     healthCheckIntervalSeconds: config.healthCheckIntervalSeconds,
     logRetentionDays: config.logRetentionDays,
-    // 5xx rate (two metrics), p99 latency, throttles, and replication latency per peer.
-    alarmMetricsPerRegion: 4 + (config.regions.length - 1),
     ...overrides,
   };
 }
@@ -256,6 +252,8 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
   add("Route 53", "latency alias queries to API Gateway (not charged)", 0, "", 0, false);
 
   const cw = prices.cloudwatch;
+  // RegionalService's alarms: 5xx rate (two metrics), p99 latency, throttles, replication per peer.
+  const alarmMetricsPerRegion = 4 + (regions - 1);
   const logBytes = totalRequests * (traffic.functionLogBytes + traffic.platformLogBytes + traffic.accessLogBytes);
   const logGb = logBytes / GB;
   add(
@@ -275,9 +273,9 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
   add(
     "CloudWatch",
     "alarm metrics",
-    traffic.alarmMetricsPerRegion * regions,
+    alarmMetricsPerRegion * regions,
     "",
-    traffic.alarmMetricsPerRegion * regions * cw.usdPerAlarmMetricMonth,
+    alarmMetricsPerRegion * regions * cw.usdPerAlarmMetricMonth,
     false,
   );
 
