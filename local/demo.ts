@@ -25,14 +25,6 @@ export interface DemoOptions {
   log: (line: string) => void;
 }
 
-export interface DemoWrite {
-  id: string;
-  location: string;
-  servedBy: string;
-  readBackFrom: string;
-  replicatedAfterMs: number;
-}
-
 async function readBack(routerUrl: string, id: string, region: string): Promise<{ ms: number; result: string }> {
   const started = Date.now();
   while (Date.now() - started < REPLICATION_WAIT_MS) {
@@ -46,9 +38,8 @@ async function readBack(routerUrl: string, id: string, region: string): Promise<
   throw new Error(`${id} did not reach ${region} within ${REPLICATION_WAIT_MS / 1000} s: is the replicator running?`);
 }
 
-export async function runDemo(options: DemoOptions): Promise<DemoWrite[]> {
+export async function runDemo(options: DemoOptions): Promise<void> {
   const { routerUrl, log } = options;
-  const writes: DemoWrite[] = [];
   log(`\ndemo: one client per location, through the router at ${routerUrl}\n`);
   for (const [index, location] of options.locations.entries()) {
     const calculation = CALCULATIONS[index % CALCULATIONS.length] as DemoCalculation;
@@ -71,7 +62,5 @@ export async function runDemo(options: DemoOptions): Promise<DemoWrite[]> {
     const other = options.regions.find((region) => region !== servedBy) ?? servedBy;
     const { ms, result } = await readBack(routerUrl, id, other);
     log(`  ${" ".repeat(14)}read back from ${other} (replicated; visible after ${ms} ms): ${result}`);
-    writes.push({ id, location, servedBy, readBackFrom: other, replicatedAfterMs: ms });
   }
-  return writes;
 }
