@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { batchRequestSchema, type CalculationRequest, calculationRequestSchema, idSchema } from "../shared/api.js";
-import { NO_OPERATION_LABEL } from "../shared/metrics.js";
+import { HEALTH_ROUTE_LABEL, NO_OPERATION_LABEL } from "../shared/metrics.js";
 import { OPERATION_ARITY, type Operation } from "../shared/operations.js";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from "../shared/problem.js";
 import type { BatchItemResult, Calculation, ErrorDetail } from "../shared/responses.js";
@@ -363,7 +363,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
         : path === "/v1/calculations/batch"
           ? ["POST /v1/calculations/batch", "POST", createBatch]
           : path === "/health"
-            ? ["GET /health", "GET", health]
+            ? [HEALTH_ROUTE_LABEL, "GET", health]
             : byId !== null
               ? ["GET /v1/calculations/{id}", "GET", getCalculation]
               : [undefined, undefined, undefined];

@@ -12,10 +12,11 @@ import { HANDLER_BUNDLE as BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
 import { loadStack } from "../shared/stack-file.js";
 import { type CloudState, type CloudStatus, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
 import { startControlServer } from "./cloud/control.js";
+import { findMonitoringBinaries } from "./monitoring/binaries.js";
 import { runDemo } from "./demo.js";
 import { quietSdkNodeWarning } from "./sdk-warning.js";
 
-const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no-demo --exit-after-demo]
+const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no-demo --exit-after-demo --no-monitoring]
        npm run local -- status [--json]
        npm run local -- fail <region> --mode ${FAULT_MODES.join("|")}
        npm run local -- restore <region>
@@ -30,6 +31,7 @@ const { values: flags, positionals } = parseArgs({
     "state-dir": { type: "string", default: path.join(PROJECT_ROOT, ".local") },
     "no-demo": { type: "boolean", default: false },
     "exit-after-demo": { type: "boolean", default: false },
+    "no-monitoring": { type: "boolean", default: false },
     "log-level": { type: "string", default: "info" },
     mode: { type: "string" },
     json: { type: "boolean", default: false },
@@ -56,7 +58,10 @@ async function up(): Promise<void> {
     `CalcBurst local cloud: stack ${stack} (${path.relative(process.cwd(), file)}), regions ${config.regions.join(", ")}`,
   );
 
+  const monitoring = chooseMonitoring();
+  if ("disabled" in monitoring) console.log(`monitoring is off: ${monitoring.disabled}`);
   const cloud = new LocalCloud({
+    monitoring,
     stack,
     config,
     timeScale,
@@ -96,6 +101,15 @@ async function up(): Promise<void> {
       `state: ${path.relative(process.cwd(), cloud.stateFile)}   logs: ${path.relative(process.cwd(), cloud.logDirectory)}/`,
     );
     console.log(`CalcBurst local cloud ready: ${cloud.routerUrl}`);
+    const { monitoring: observed } = cloud.state();
+    if ("global" in observed) {
+      console.log(
+        `monitoring: global Prometheus ${observed.global.prometheus}/classic/graph   Alertmanager ${observed.alertmanager.url}`,
+      );
+      for (const [region, urls] of Object.entries(observed.regional)) {
+        console.log(`  ${region} Prometheus ${urls.prometheus}`);
+      }
+    }
     if (!flags["no-demo"]) {
       await runDemo({
         routerUrl: cloud.routerUrl,
@@ -115,6 +129,16 @@ Ctrl-C stops everything.`);
     console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
     await shutdown(1);
   }
+}
+
+/** Monitoring runs when its binaries are here; otherwise the cloud says how to get them and runs without. */
+function chooseMonitoring(): ConstructorParameters<typeof LocalCloud>[0]["monitoring"] {
+  if (flags["no-monitoring"]) return { disabled: "--no-monitoring was given" };
+  const found = findMonitoringBinaries();
+  if (found.available) return { binaries: found.binaries };
+  return {
+    disabled: `${found.missing.join(", ")} not installed. Install them (as root) with: ${found.installCommand}`,
+  };
 }
 
 /** One cloud per state folder: a second would overwrite the first one's state file. */
@@ -202,6 +226,22 @@ function printStatus(status: CloudStatus): void {
     console.log(`  ${`${name} DynamoDB Local`.padEnd(31)} pid ${region.dynamodb.pid}   ${region.dynamodb.endpoint}`);
   }
   console.log(`  ${"replicator".padEnd(31)} pid ${state.replicator.pid ?? "(restarting)"}   ${state.replicator.url}`);
+  console.log("\nmonitoring");
+  const { monitoring } = state;
+  if ("disabled" in monitoring) {
+    console.log(`  off: ${monitoring.disabled}`);
+  } else {
+    for (const [name, urls] of Object.entries(monitoring.regional)) {
+      console.log(`  ${`${name} Prometheus`.padEnd(31)} ${urls.prometheus}   blackbox ${urls.blackboxExporter}`);
+    }
+    console.log(`  ${"global Prometheus".padEnd(31)} ${monitoring.global.prometheus}`);
+    console.log(`  ${"Alertmanager".padEnd(31)} ${monitoring.alertmanager.url}`);
+    console.log(
+      status.alerts.length === 0
+        ? "  no alert firing"
+        : status.alerts.map((alert) => `  FIRING ${alert.name} ${alert.region ?? ""}: ${alert.summary}`).join("\n"),
+    );
+  }
 }
 
 async function main(): Promise<void> {

@@ -34,6 +34,22 @@ export const schema = z.object({
       .string()
       .check(z.regex(/^\d{1,5}$/, { error: "CALCBURST_HEALTH_CACHE_MS must be a whole number of ms, 0 to 99999" })),
   ),
+  /** The regional Prometheus's remote-write receiver; without it the function keeps its metrics to itself. */
+  CALCBURST_REMOTE_WRITE_URL: z.optional(
+    z.url({ error: "CALCBURST_REMOTE_WRITE_URL must be a URL such as http://10.10.1.10:9090/api/v1/write" }),
+  ),
+  /** At most one metrics flush per instance per this many ms; 10000 when unset. */
+  CALCBURST_METRICS_FLUSH_INTERVAL_MS: z.optional(
+    z.string().check(
+      z.regex(/^\d{1,6}$/, { error: "CALCBURST_METRICS_FLUSH_INTERVAL_MS must be a whole number of ms" }),
+    ),
+  ),
+  /** The most a flush may add to the invocation that carries it; 50 when unset. */
+  CALCBURST_METRICS_FLUSH_BUDGET_MS: z.optional(
+    z.string().check(
+      z.regex(/^[1-9]\d{0,3}$/, { error: "CALCBURST_METRICS_FLUSH_BUDGET_MS must be a whole number of ms, 1 to 9999" }),
+    ),
+  ),
   LOG_LEVEL: z.optional(
     z.enum(["debug", "info", "warn", "error", "silent"], {
       error: "LOG_LEVEL must be one of debug, info, warn, error, silent",
@@ -46,3 +62,15 @@ export const KILL_SWITCH_VARIABLE = "CALCBURST_REGION_DISABLED";
 
 /** How long /health may reuse its data check when CALCBURST_HEALTH_CACHE_MS is unset: DESIGN.md §3. */
 export const DEFAULT_HEALTH_CACHE_MS = 5000;
+
+/** DESIGN.md §1: an instance pushes its metrics at most every 10 s. */
+export const DEFAULT_METRICS_FLUSH_INTERVAL_MS = 10_000;
+
+/**
+ * The most a metrics flush may add to the one invocation that carries it. A flush to the
+ * regional Prometheus takes about a millisecond (docs/BENCHMARKS.md); past this it is dropped.
+ */
+export const DEFAULT_METRICS_FLUSH_BUDGET_MS = 50;
+
+/** The `job` label of the series the function pushes. */
+export const FUNCTION_METRICS_JOB = "calcburst-function";

@@ -32,6 +32,9 @@ export const METRICS = {
   },
 } as const;
 
+/** The `route` label of health checks, which the SLOs leave out: they are probes, not users. */
+export const HEALTH_ROUTE_LABEL = "GET /health";
+
 /** The `operation` label value for requests that carry no valid operation. */
 export const NO_OPERATION_LABEL = "none";
 
@@ -55,5 +58,18 @@ export const REPLICATION_METRICS = {
     name: "calcburst_replication_errors_total",
     help: "Failed reads of the source stream or writes to the target, each retried with backoff.",
     labels: ["source_region", "target_region"],
+  },
+} as const;
+
+/**
+ * What the platform reports about a region, beside the function: on AWS, CloudWatch (Lambda
+ * throttles, DynamoDB ReplicationLatency) through the CloudWatch exporter; in the local cloud,
+ * the region's API process and the replicator.
+ */
+export const PLATFORM_METRICS = {
+  throttles: {
+    name: "calcburst_platform_throttles_total",
+    help: "Requests refused with 429 before the function ran: stage throttling (stage) or no concurrency left (concurrency).",
+    labels: ["reason"],
   },
 } as const;

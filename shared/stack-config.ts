@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { METRICS } from "./metrics.js";
 
 /**
  * The stack configuration (`Pulumi.<stack>.yaml`, keys in the `calcburst:` namespace, with the
@@ -24,6 +25,34 @@ const integerBetween = (name: string, min: number, max: number, why: string) =>
       z.gte(min, { error: `${name} must be at least ${min} (${why})` }),
       z.lte(max, { error: `${name} must be at most ${max} (${why})` }),
     );
+
+/** An IPv4 block such as 10.10.0.0/16, as a network address and a prefix length. */
+export interface Ipv4Block {
+  network: number;
+  prefix: number;
+}
+
+export function parseIpv4Block(text: string): Ipv4Block | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  if (match === null) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((octet) => octet > 255) || prefix > 32) return undefined;
+  const address = octets.reduce((value, octet) => value * 256 + octet, 0);
+  const size = 2 ** (32 - prefix);
+  // A block must start on its own boundary, as EC2 requires of a VPC CIDR.
+  if (address % size !== 0) return undefined;
+  return { network: address, prefix };
+}
+
+function blocksOverlap(a: Ipv4Block, b: Ipv4Block): boolean {
+  const aEnd = a.network + 2 ** (32 - a.prefix);
+  const bEnd = b.network + 2 ** (32 - b.prefix);
+  return a.network < bEnd && b.network < aEnd;
+}
+
+/** The request-duration histogram's bounds in ms: a latency objective must be one of them. */
+const LATENCY_BOUNDS_MS = METRICS.requestDuration.buckets.map((seconds) => Math.round(seconds * 1000));
 
 const clientLocation = z
   .string()
@@ -95,6 +124,65 @@ export const schema = z
     tableWitnessRegion: z.optional(awsRegion),
     /** Where the global Prometheus and Grafana run. */
     monitoringRegion: awsRegion,
+    /** Availability SLO: the share of non-health requests answered without a 5xx, over 30 days. */
+    availabilityObjective: z._default(
+      z.number().check(
+        z.gte(0.9, { error: "availabilityObjective must be at least 0.9 (90%)" }),
+        z.lt(1, { error: "availabilityObjective must be below 1: a 100% objective leaves no error budget" }),
+      ),
+      0.9995,
+    ),
+    /**
+     * Latency SLO: 99% of requests finish within this many ms. It must be a bucket bound of
+     * calcburst_request_duration_seconds, so the SLI is an exact bucket count.
+     */
+    latencyObjectiveMs: z._default(
+      z.number().check(
+        z.refine((ms) => LATENCY_BOUNDS_MS.includes(ms), {
+          error: `latencyObjectiveMs must be a bucket bound of the request-duration histogram: ${LATENCY_BOUNDS_MS.join(", ")}`,
+        }),
+      ),
+      250,
+    ),
+    /** ReplicationLagHigh fires when a region's p99 replication lag stays above this. */
+    replicationLagAlertSeconds: z._default(
+      integerBetween("replicationLagAlertSeconds", 1, 3600, "a lag worth paging about"),
+      30,
+    ),
+    /** The VPC block of each region; they must not overlap, because the monitoring VPCs peer. */
+    vpcCidrs: z.optional(
+      z.record(
+        awsRegion,
+        z.string().check(
+          z.refine((text) => parseIpv4Block(text) !== undefined, {
+            error: (issue) => `"${String(issue.input)}" is not an IPv4 CIDR block such as 10.10.0.0/16`,
+          }),
+          z.refine((text) => {
+            const prefix = parseIpv4Block(text)?.prefix ?? 16;
+            return prefix >= 16 && prefix <= 24;
+          }, { error: "a VPC block must be between /16 and /24 (what the monitoring subnets are cut from)" }),
+        ),
+        { error: "vpcCidrs maps each region to an IPv4 CIDR block" },
+      ),
+    ),
+    /** The EC2 type of every Prometheus instance; Graviton (arm64), as the Debian image is. */
+    monitoringInstanceType: z._default(
+      z.string().check(
+        z.regex(/^[a-z][a-z0-9-]*g[a-z0-9-]*\.[a-z0-9]+$/, {
+          error: "monitoringInstanceType must be a Graviton (arm64) EC2 type such as t4g.small",
+        }),
+      ),
+      "t4g.small",
+    ),
+    prometheusRetentionDays: z._default(integerBetween("prometheusRetentionDays", 1, 3650, "days of TSDB"), 15),
+    prometheusVolumeGb: z._default(integerBetween("prometheusVolumeGb", 8, 16_384, "an EBS gp3 size"), 20),
+    /**
+     * Where docs/RUNBOOK.md is published (a URL); every alert links a section of it. The
+     * default is the path in this repository, for a stack that has not published it yet.
+     */
+    runbookUrl: z._default(z.string().check(z.minLength(1, { error: "runbookUrl must not be empty" })), "docs/RUNBOOK.md"),
+    /** Optional: an address the alert topic e-mails (the subscription must be confirmed). */
+    alertEmail: z.optional(z.email({ error: "alertEmail must be an e-mail address" })),
     /**
      * The local cloud's model of where clients are: the round-trip time from each client
      * location to each region, which the router uses as Route 53 uses its latency data.
@@ -140,6 +228,30 @@ export const schema = z
           message: `localDefaultClientLocation ${config.localDefaultClientLocation} is not a location in localClientLatencyMs`,
         });
       }
+      const blocks = Object.entries(config.vpcCidrs ?? {});
+      if (config.vpcCidrs !== undefined) {
+        const missing = config.regions.filter((region) => config.vpcCidrs?.[region] === undefined);
+        if (missing.length > 0) {
+          context.addIssue({
+            code: "custom",
+            path: ["vpcCidrs"],
+            message: `vpcCidrs gives no block for ${missing.join(", ")}: list every region`,
+          });
+        }
+      }
+      for (const [index, [region, text]] of blocks.entries()) {
+        for (const [otherRegion, otherText] of blocks.slice(index + 1)) {
+          const block = parseIpv4Block(text);
+          const other = parseIpv4Block(otherText);
+          if (block !== undefined && other !== undefined && blocksOverlap(block, other)) {
+            context.addIssue({
+              code: "custom",
+              path: ["vpcCidrs", otherRegion],
+              message: `vpcCidrs: ${region} (${text}) and ${otherRegion} (${otherText}) overlap; peered VPCs need disjoint blocks`,
+            });
+          }
+        }
+      }
       if (config.tableConsistency === "MRSC") {
         context.addIssue({
           code: "custom",
@@ -154,9 +266,13 @@ export const schema = z
 type ParsedStackConfig = z.infer<typeof schema>;
 
 /** The checked config; the local cloud's client model is always filled in (see localDefaults). */
-export type StackConfig = Omit<ParsedStackConfig, "localClientLatencyMs" | "localDefaultClientLocation"> & {
+export type StackConfig = Omit<
+  ParsedStackConfig,
+  "localClientLatencyMs" | "localDefaultClientLocation" | "vpcCidrs"
+> & {
   localClientLatencyMs: Record<string, Record<string, number>>;
   localDefaultClientLocation: string;
+  vpcCidrs: Record<string, string>;
 };
 
 /** Local cloud RTT to a region from a client in it, and to every other region, when the stack gives none. */
@@ -182,6 +298,10 @@ function localDefaults(config: ParsedStackConfig): StackConfig {
     );
   return {
     ...config,
+    // Without blocks in the stack, region i gets 10.(10 + i).0.0/16: disjoint, and clear of
+    // the 172.31.0.0/16 default VPCs.
+    vpcCidrs:
+      config.vpcCidrs ?? Object.fromEntries(config.regions.map((region, index) => [region, `10.${10 + index}.0.0/16`])),
     localClientLatencyMs: latency,
     localDefaultClientLocation: config.localDefaultClientLocation ?? Object.keys(latency)[0] ?? "",
   };

@@ -1,9 +1,11 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { DEFAULT_HEALTH_CACHE_MS } from "../../shared/env.js";
+import { DEFAULT_HEALTH_CACHE_MS, DEFAULT_METRICS_FLUSH_INTERVAL_MS } from "../../shared/env.js";
 import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from "../dynamodb/launcher.js";
 import { ensureCalculationsTable } from "../dynamodb/tables.js";
+import type { MonitoringBinaries } from "../monitoring/binaries.js";
+import { LocalMonitoring, type MonitoringState } from "../monitoring/monitoring.js";
 import type { ReplicationStatus } from "../replicator/replicator.js";
 import { HealthChecks, type RegionHealth } from "../router/health-checks.js";
 import { LatencyResolver } from "../router/resolver.js";
@@ -19,6 +21,8 @@ export type FaultMode = (typeof FAULT_MODES)[number];
 const HEALTH_CHECK_TIMEOUT_MS = { max: 4000, min: 1000 };
 const REPLICATOR_POLL_MS = 20;
 const RESTART_DELAY_MS = 250;
+/** A scaled metrics flush interval stays above this, so a flush never runs on every request. */
+const MIN_FLUSH_INTERVAL_MS = 200;
 
 export interface LocalCloudOptions {
   stack: string;
@@ -30,11 +34,15 @@ export interface LocalCloudOptions {
   bundlePath: string;
   logLevel?: string;
   progress?: (line: string) => void;
+  /** The monitoring binaries, or why the cloud runs without monitoring. */
+  monitoring: { binaries: MonitoringBinaries } | { disabled: string };
 }
 
 interface RegionRuntime {
   region: string;
   port: number;
+  /** The region's platform metrics (throttles), scraped by its Prometheus. */
+  metricsPort: number;
   dynamodb: DynamoDbLocal;
   api: NodeChild;
   faults: Set<FaultMode>;
@@ -68,6 +76,8 @@ export interface CloudState {
     }
   >;
   replicator: { url: string; pid: number | null };
+  /** The Prometheus servers and Alertmanager, or why there are none. */
+  monitoring: (MonitoringState & { pids: number[] }) | { disabled: string };
   logs: string;
 }
 
@@ -80,6 +90,8 @@ export interface CloudStatus {
   functions: Record<string, RegionStats | null>;
   /** The replicator's own status, or why it could not be read. */
   replication: ReplicationStatus | { error: string };
+  /** Alerts Alertmanager has notified as firing. */
+  alerts: { name: string; region: string | null; summary: string }[];
 }
 
 /**
@@ -95,6 +107,7 @@ export class LocalCloud {
   private checks: HealthChecks | undefined;
   private resolver: LatencyResolver | undefined;
   private controlUrl = "";
+  private monitoring: LocalMonitoring | undefined;
   private shuttingDown = false;
   private readonly startedAt = new Date().toISOString();
   private readonly progress: (line: string) => void;
@@ -125,7 +138,9 @@ export class LocalCloud {
     return scaledMs(this.options.config.recordTtlSeconds, this.options.timeScale);
   }
 
-  private regionSettings(runtime: Pick<RegionRuntime, "region" | "port" | "dynamodb" | "faults">): RegionSettings {
+  private regionSettings(
+    runtime: Pick<RegionRuntime, "region" | "port" | "metricsPort" | "dynamodb" | "faults">,
+  ): RegionSettings {
     const { config, timeScale } = this.options;
     return {
       region: runtime.region,
@@ -141,7 +156,15 @@ export class LocalCloud {
       ttlDays: config.tableTtlDays,
       logLevel: this.options.logLevel ?? "info",
       killSwitch: runtime.faults.has("health"),
+      metricsPort: runtime.metricsPort,
+      metricsFlushIntervalMs: Math.max(MIN_FLUSH_INTERVAL_MS, DEFAULT_METRICS_FLUSH_INTERVAL_MS * timeScale),
+      ...this.remoteWrite(runtime.region),
     };
+  }
+
+  private remoteWrite(region: string): { remoteWriteUrl?: string } {
+    const url = this.monitoring?.state?.regional[region]?.remoteWrite;
+    return url === undefined ? {} : { remoteWriteUrl: url };
   }
 
   private replicatorSettings(): ReplicatorSettings {
@@ -196,6 +219,7 @@ export class LocalCloud {
       const runtime: RegionRuntime = {
         region,
         port: await freePort(),
+        metricsPort: await freePort(),
         dynamodb,
         faults: new Set(),
         faultSince: null,
@@ -209,13 +233,15 @@ export class LocalCloud {
       };
       this.regions.set(region, runtime);
     }
+    this.replicatorPort = await freePort();
     this.writeState();
-    await Promise.all(
-      [...this.regions.values()].map(async ({ region, dynamodb }) => {
+    await Promise.all([
+      ...[...this.regions.values()].map(async ({ region, dynamodb }) => {
         await ensureCalculationsTable(dynamodb.endpoint, region, TABLE_NAME);
         this.progress(`  ${region}: DynamoDB Local ${dynamodb.endpoint} (pid ${dynamodb.pid}), table ${TABLE_NAME}`);
       }),
-    );
+      this.startMonitoring(),
+    ]);
 
     this.progress("starting the regional APIs (API Gateway + Lambda emulation) ...");
     await Promise.all(
@@ -226,7 +252,6 @@ export class LocalCloud {
     );
 
     this.progress("starting the replicator (the global table's streams, last writer wins) ...");
-    this.replicatorPort = await freePort();
     const replicator = new NodeChild({
       name: "replicator",
       script: path.join(__dirname, "..", "replicator", "main.ts"),
@@ -270,6 +295,31 @@ export class LocalCloud {
       `router ${this.router.url}: health checks every ${intervalMs} ms, threshold ${failureThreshold}, record TTL ${this.recordTtlMs} ms` +
         (this.options.timeScale !== 1 ? ` (time scale ${this.options.timeScale})` : ""),
     );
+  }
+
+  /** Prometheus per region, the global one and Alertmanager, before the functions that push to them. */
+  private async startMonitoring(): Promise<void> {
+    if (!("binaries" in this.options.monitoring)) return;
+    this.progress("starting monitoring: a Prometheus and a blackbox exporter per region, the global Prometheus, Alertmanager ...");
+    const monitoring = new LocalMonitoring({
+      config: this.options.config,
+      timeScale: this.options.timeScale,
+      directory: path.join(this.options.stateDirectory, "monitoring"),
+      logDirectory: this.logDirectory,
+      binaries: this.options.monitoring.binaries,
+      regions: [...this.regions.values()].map((runtime) => ({
+        region: runtime.region,
+        apiUrl: `http://127.0.0.1:${runtime.port}`,
+        platformAddresses: [`127.0.0.1:${runtime.metricsPort}`, `127.0.0.1:${this.replicatorPort}`],
+      })),
+      progress: this.progress,
+    });
+    this.monitoring = monitoring;
+    const endpoints = await monitoring.start();
+    for (const [region, urls] of Object.entries(endpoints.regional)) {
+      this.progress(`  ${region}: Prometheus ${urls.prometheus} (remote-write receiver on), blackbox exporter ${urls.blackboxExporter}`);
+    }
+    this.progress(`  global Prometheus ${endpoints.global.prometheus}, Alertmanager ${endpoints.alertmanager.url}`);
   }
 
   setControlUrl(url: string): void {
@@ -396,6 +446,10 @@ export class LocalCloud {
         ]),
       ),
       replicator: { url: `http://127.0.0.1:${this.replicatorPort}`, pid: this.replicator?.pid ?? null },
+      monitoring:
+        this.monitoring?.state !== undefined
+          ? { ...this.monitoring.state, pids: this.monitoring.pids() }
+          : { disabled: "disabled" in this.options.monitoring ? this.options.monitoring.disabled : "not started yet" },
       logs: this.logDirectory,
     };
   }
@@ -430,6 +484,11 @@ export class LocalCloud {
       routedRequests: this.router?.routed() ?? {},
       functions,
       replication,
+      alerts: (this.monitoring?.firingAlerts ?? []).map((alert) => ({
+        name: alert.labels.alertname ?? "",
+        region: alert.labels.region ?? null,
+        summary: alert.annotations.summary ?? "",
+      })),
     };
   }
 
@@ -442,6 +501,7 @@ export class LocalCloud {
     await this.replicator?.stop().catch(() => undefined);
     await Promise.all([...this.regions.values()].map((runtime) => runtime.api.stop().catch(() => undefined)));
     await Promise.all([...this.regions.values()].map((runtime) => runtime.dynamodb.stop().catch(() => undefined)));
+    await this.monitoring?.stop().catch(() => undefined);
     rmSync(this.stateFile, { force: true });
   }
 }

@@ -18,6 +18,11 @@ export interface RegionSettings {
   ttlDays: number;
   logLevel: string;
   killSwitch: boolean;
+  /** Where the platform metrics (throttles) are served: the local stand-in for CloudWatch. */
+  metricsPort: number;
+  /** The regional Prometheus's receiver; absent when the cloud runs without monitoring. */
+  remoteWriteUrl?: string;
+  metricsFlushIntervalMs: number;
 }
 
 export interface ReplicaEndpoint {

@@ -22,7 +22,7 @@ export interface SpawnedCloud {
  * as a child process and resolves at its ready line: for the tests and `npm run bench:local`.
  */
 export async function spawnLocalCloud(
-  options: { timeScale?: number; detached?: boolean; readyTimeoutMs?: number } = {},
+  options: { timeScale?: number; detached?: boolean; readyTimeoutMs?: number; monitoring?: boolean } = {},
 ): Promise<SpawnedCloud> {
   const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-cloud-"));
   const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
@@ -31,6 +31,8 @@ export async function spawnLocalCloud(
     [
       ...["--import", "tsx", "local/cli.ts", "up", "--no-demo", "--port", "0"],
       ...["--time-scale", String(options.timeScale ?? 1), "--state-dir", stateDirectory, "--log-level", "warn"],
+      // Five more processes per cloud: only the suites about monitoring pay for them.
+      ...(options.monitoring === true ? [] : ["--no-monitoring"]),
     ],
     { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false },
   );

@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { type SupervisedProcess, spawnSupervised, waitUntilReady } from "../process/supervised.js";
 import { assertJava, ensureDynamoDbLocal, javaExecutable } from "./jar.js";
 import { localDynamoDbClient } from "./tables.js";
 
@@ -36,54 +36,22 @@ export function freePort(): Promise<number> {
 }
 
 /** DynamoDB Local answers any well-formed request once it listens; poll until it does. */
-async function waitUntilReady(
-  endpoint: string,
-  child: ChildProcess,
-  timeoutMs: number,
-  output: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function waitUntilAnswering(java: SupervisedProcess, endpoint: string, timeoutMs: number): Promise<void> {
   // One attempt per poll: the SDK's own retries would only slow the loop down.
   const probe = localDynamoDbClient(endpoint, "us-east-1", { maxAttempts: 1 });
   try {
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(
-          `DynamoDB Local exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output()}`,
-        );
-      }
-      try {
+    await waitUntilReady(
+      java,
+      async () => {
         await probe.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(1000) });
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms:\n${output()}`);
+        return true;
+      },
+      timeoutMs,
+      `answer on ${endpoint}`,
+    );
   } finally {
     probe.destroy();
   }
-}
-
-/**
- * Kills `childPid` once `parentPid` is gone. Normal exits stop the child themselves; this covers
- * a parent killed with SIGKILL, so no java process outlives the test run or the local cloud.
- */
-function startWatchdog(parentPid: number, childPid: number): void {
-  const script = `while kill -0 ${parentPid} 2>/dev/null && kill -0 ${childPid} 2>/dev/null; do sleep 1; done; kill ${childPid} 2>/dev/null; sleep 3; kill -9 ${childPid} 2>/dev/null; exit 0`;
-  const watchdog = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
-  watchdog.unref();
-}
-
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const child of running) child.kill("SIGKILL");
-  });
 }
 
 /** Starts Amazon's DynamoDB Local (shared database, telemetry off) and waits until it answers. */
@@ -92,49 +60,24 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   const files = ensureDynamoDbLocal(options.log);
   const port = options.port ?? (await freePort());
   const storage = options.dataDirectory !== undefined ? ["-dbPath", options.dataDirectory] : ["-inMemory"];
-  const child = spawn(
-    javaExecutable(),
-    [
-      "-Xms64m",
-      `-Djava.library.path=${files.libraryPath}`,
-      "-jar",
-      files.jar,
-      ...storage,
-      "-sharedDb",
-      "-port",
-      String(port),
-      "-disableTelemetry",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  const capture = (chunk: Buffer) => {
-    if (output.length < 20_000) output += chunk.toString();
-  };
-  child.stdout?.on("data", capture);
-  child.stderr?.on("data", capture);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  running.add(child);
-  installExitHook();
-  if (child.pid === undefined) throw new Error("could not start java for DynamoDB Local");
-  startWatchdog(process.pid, child.pid);
+  const java = spawnSupervised("DynamoDB Local", javaExecutable(), [
+    "-Xms64m",
+    `-Djava.library.path=${files.libraryPath}`,
+    "-jar",
+    files.jar,
+    ...storage,
+    "-sharedDb",
+    "-port",
+    String(port),
+    "-disableTelemetry",
+  ]);
   const endpoint = `http://127.0.0.1:${port}`;
-
-  const stop = async () => {
-    running.delete(child);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGCONT");
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
+  const stop = () => java.stop();
   try {
-    await waitUntilReady(endpoint, child, options.readyTimeoutMs ?? 30_000, () => output);
+    await waitUntilAnswering(java, endpoint, options.readyTimeoutMs ?? 30_000);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint, port, pid: child.pid, stop };
+  return { endpoint, port, pid: java.pid, stop };
 }

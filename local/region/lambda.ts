@@ -26,6 +26,8 @@ export interface LambdaEmulatorOptions {
 
 interface FunctionInstance {
   handler: PayloadV2Handler;
+  /** The bundle's `shutdown` export: what Lambda's SIGTERM to a retired environment triggers. */
+  shutdown?: () => Promise<void>;
   /** Instances from before a configuration change are never reused. */
   generation: number;
 }
@@ -60,7 +62,17 @@ export class LambdaEmulator {
   /** What a configuration update does on Lambda: instances started before it are not reused. */
   recycle(): void {
     this.generation += 1;
-    this.idle.length = 0;
+    for (const instance of this.idle.splice(0)) this.retire(instance);
+  }
+
+  /** Retires every idle instance and waits for their shutdown hooks, as the region stops. */
+  async shutdown(): Promise<void> {
+    this.generation += 1;
+    await Promise.all(this.idle.splice(0).map((instance) => this.retire(instance)));
+  }
+
+  private retire(instance: FunctionInstance): Promise<void> {
+    return (instance.shutdown?.() ?? Promise.resolve()).catch(() => undefined);
   }
 
   private initialise(): FunctionInstance {
@@ -68,12 +80,16 @@ export class LambdaEmulator {
     // A module evaluated afresh is what a new execution environment gets.
     delete require.cache[resolved];
     try {
-      const loaded = require(resolved) as { handler?: unknown };
+      const loaded = require(resolved) as { handler?: unknown; shutdown?: unknown };
       if (typeof loaded.handler !== "function") {
         throw new Error(`${this.options.bundlePath} exports no handler function`);
       }
       this.coldStartCount += 1;
-      return { handler: loaded.handler as PayloadV2Handler, generation: this.generation };
+      return {
+        handler: loaded.handler as PayloadV2Handler,
+        generation: this.generation,
+        ...(typeof loaded.shutdown === "function" && { shutdown: loaded.shutdown as () => Promise<void> }),
+      };
     } finally {
       delete require.cache[resolved];
     }
@@ -104,7 +120,10 @@ export class LambdaEmulator {
     } finally {
       clearTimeout(timer);
       this.running -= 1;
-      if (instance !== undefined && instance.generation === this.generation) this.idle.push(instance);
+      if (instance !== undefined) {
+        if (instance.generation === this.generation) this.idle.push(instance);
+        else void this.retire(instance);
+      }
     }
   }
 }

@@ -3,7 +3,10 @@
  * region, then serves API Gateway's behaviour in front of the Lambda emulator.
  */
 
+import { createServer } from "node:http";
+import { Counter, Registry } from "prom-client";
 import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
+import { PLATFORM_METRICS } from "../../shared/metrics.js";
 import { type RegionSettings, readSettings, type SupervisorMessage, send, stopWithSupervisor } from "../cloud/ipc.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
 import { LambdaEmulator, TokenBucket } from "./lambda.js";
@@ -21,7 +24,20 @@ async function main(): Promise<void> {
     CALCBURST_HEALTH_CACHE_MS: String(settings.healthCacheMs),
     [KILL_SWITCH_VARIABLE]: String(settings.killSwitch),
     LOG_LEVEL: settings.logLevel,
+    CALCBURST_METRICS_FLUSH_INTERVAL_MS: String(settings.metricsFlushIntervalMs),
+    ...(settings.remoteWriteUrl !== undefined && { CALCBURST_REMOTE_WRITE_URL: settings.remoteWriteUrl }),
   });
+  // What CloudWatch reports about the region beside the function: here, the gateway's own 429s.
+  const platform = new Registry();
+  const throttles = new Counter({ ...PLATFORM_METRICS.throttles, labelNames: PLATFORM_METRICS.throttles.labels, registers: [platform] });
+  for (const reason of ["stage", "concurrency"]) throttles.inc({ reason }, 0);
+  const metricsServer = createServer((_request, response) => {
+    void platform.metrics().then((text) => {
+      response.writeHead(200, { "content-type": platform.contentType });
+      response.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => metricsServer.listen(settings.metricsPort, "127.0.0.1", resolve));
   const lambda = new LambdaEmulator({
     bundlePath: settings.bundlePath,
     timeoutMs: settings.timeoutMs,
@@ -32,8 +48,14 @@ async function main(): Promise<void> {
     function: lambda,
     throttle: new TokenBucket(settings.throttleRatePerSecond, settings.throttleBurst),
     port: settings.port,
+    onThrottle: (reason) => throttles.inc({ reason }),
   });
-  stopWithSupervisor(() => server.close());
+  stopWithSupervisor(async () => {
+    await server.close();
+    // Each instance's last metrics flush, as Lambda's SIGTERM to retiring environments.
+    await lambda.shutdown();
+    metricsServer.close();
+  });
 
   process.on("message", (message: SupervisorMessage) => {
     if (message.type === "set-kill-switch") {

@@ -26,6 +26,8 @@ export interface RegionServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Told of every 429 the gateway answers itself, for the platform metrics. */
+  onThrottle?: (reason: "stage" | "concurrency") => void;
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | "too-large"> {
@@ -59,6 +61,7 @@ export async function startRegionServer(options: RegionServerOptions): Promise<R
       const body = await readBody(request);
       if (body === "too-large") return gatewayError(response, 413, "Request Entity Too Large");
       if (options.throttle !== undefined && !options.throttle.take()) {
+        options.onThrottle?.("stage");
         return gatewayError(response, 429, "Too Many Requests");
       }
       const event = buildHttpApiEvent({
@@ -69,7 +72,10 @@ export async function startRegionServer(options: RegionServerOptions): Promise<R
         sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
       });
       const outcome = await options.function.invoke(event);
-      if (outcome.kind === "throttled") return gatewayError(response, 429, "Too Many Requests");
+      if (outcome.kind === "throttled") {
+        options.onThrottle?.("concurrency");
+        return gatewayError(response, 429, "Too Many Requests");
+      }
       if (outcome.kind === "timeout") return gatewayError(response, 503, "Service Unavailable");
       if (outcome.kind === "error") return gatewayError(response, 500, "Internal Server Error");
       const { result } = outcome;

@@ -26,6 +26,7 @@ export interface RunningCloud {
 export function pidsOf(state: CloudState): number[] {
   const pids = [state.supervisor.pid, state.replicator.pid];
   for (const region of Object.values(state.regions)) pids.push(region.api.pid, region.dynamodb.pid);
+  if ("pids" in state.monitoring) pids.push(...state.monitoring.pids);
   return pids.filter((pid): pid is number => typeof pid === "number");
 }
 
@@ -37,6 +38,8 @@ export async function startCloud(options: {
   timeScale: number;
   /** Its own process group, as a terminal gives it; Ctrl-C then signals the group. */
   detached?: boolean;
+  /** Start the Prometheus servers and Alertmanager too (npm start does; most suites need not). */
+  monitoring?: boolean;
 }): Promise<RunningCloud> {
   const spawned = await spawnLocalCloud(options);
   const { child, stateDirectory, routerUrl, output } = spawned;
@@ -154,10 +157,10 @@ export async function eventually<T>(
  * One local cloud for a suite: started before its tests, stopped after them, and checked to
  * have left no process behind. Returns a getter for the running cloud.
  */
-export function useCloud(timeScale: number): () => RunningCloud {
+export function useCloud(timeScale: number, options: { monitoring?: boolean } = {}): () => RunningCloud {
   let cloud: RunningCloud | undefined;
   beforeAll(async () => {
-    cloud = await startCloud({ timeScale });
+    cloud = await startCloud({ timeScale, ...options });
   });
   afterAll(async () => {
     const pids = cloud?.pids() ?? [];

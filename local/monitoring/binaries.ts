@@ -1,0 +1,45 @@
+import { accessSync, constants } from "node:fs";
+import path from "node:path";
+import systemPackages from "../../shared/system-packages.json";
+
+export type MonitoringBinary = keyof typeof systemPackages.monitoring.binaries;
+export type MonitoringBinaries = Record<MonitoringBinary, string>;
+
+/** The exact command that installs every monitoring binary (Debian packages). */
+export const MONITORING_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${systemPackages.monitoring.packages.join(" ")}`;
+
+function onPath(name: string): string | undefined {
+  for (const directory of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (directory === "") continue;
+    const candidate = path.join(directory, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; next directory
+    }
+  }
+  return undefined;
+}
+
+/** Where each binary is, or which are missing and the command that installs them. */
+export function findMonitoringBinaries():
+  | { available: true; binaries: MonitoringBinaries }
+  | { available: false; missing: string[]; installCommand: string } {
+  const found: Partial<MonitoringBinaries> = {};
+  const missing: string[] = [];
+  for (const [role, name] of Object.entries(systemPackages.monitoring.binaries) as [MonitoringBinary, string][]) {
+    const location = onPath(name);
+    if (location === undefined) missing.push(name);
+    else found[role] = location;
+  }
+  if (missing.length > 0) return { available: false, missing, installCommand: MONITORING_INSTALL_COMMAND };
+  return { available: true, binaries: found as MonitoringBinaries };
+}
+
+/** For tests and tools that cannot work without them: the binaries, or an error naming the install command. */
+export function requireMonitoringBinaries(): MonitoringBinaries {
+  const found = findMonitoringBinaries();
+  if (found.available) return found.binaries;
+  throw new Error(`${found.missing.join(", ")} not found on PATH: ${found.installCommand}`);
+}

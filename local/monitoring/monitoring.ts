@@ -1,0 +1,259 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { stringify } from "yaml";
+import type { StackConfig } from "../../shared/stack-config.js";
+import { alertmanagerConfig } from "../../monitoring/alertmanager-config.js";
+import { blackboxConfig, globalPrometheusConfig, regionalPrometheusConfig } from "../../monitoring/prometheus-config.js";
+import { RULE_FILES, ruleFileTexts } from "../../monitoring/render.js";
+import { freePort } from "../dynamodb/launcher.js";
+import { type SupervisedProcess, spawnSupervised } from "../process/supervised.js";
+import type { MonitoringBinaries } from "./binaries.js";
+import { startPrometheus, waitForHttp } from "./prometheus.js";
+
+export interface MonitoredRegion {
+  region: string;
+  /** The region's API, whose /health the probe asks as Route 53 would. */
+  apiUrl: string;
+  /** host:port of the processes that report the region's throttles and replication. */
+  platformAddresses: string[];
+}
+
+export interface LocalMonitoringOptions {
+  config: StackConfig;
+  timeScale: number;
+  /** Configs and TSDB data go here, afresh on every start. */
+  directory: string;
+  logDirectory: string;
+  binaries: MonitoringBinaries;
+  regions: MonitoredRegion[];
+  progress: (line: string) => void;
+}
+
+export interface MonitoringState {
+  regional: Record<string, { prometheus: string; remoteWrite: string; blackboxExporter: string }>;
+  global: { prometheus: string };
+  alertmanager: { url: string };
+  /** Where Alertmanager delivers; the cloud prints each notification. */
+  alertWebhook: string;
+}
+
+/** One alert as Alertmanager's webhook delivers it. */
+interface WebhookAlert {
+  status: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+const READY_TIMEOUT_MS = 20_000;
+
+const url = (address: string) => `http://${address}`;
+
+/**
+ * The local cloud's monitoring, the same topology as on AWS: per region a Prometheus (with the
+ * remote-write receiver the function pushes to) and a blackbox exporter probing /health; one
+ * global Prometheus federating the regional `region:` series and evaluating the alerts; one
+ * Alertmanager, whose webhook lands here and is printed. Real Debian binaries on loopback.
+ */
+export class LocalMonitoring {
+  private readonly processes: SupervisedProcess[] = [];
+  private webhook: Server | undefined;
+  private endpoints: MonitoringState | undefined;
+  private readonly firing = new Map<string, WebhookAlert>();
+
+  constructor(private readonly options: LocalMonitoringOptions) {}
+
+  get state(): MonitoringState | undefined {
+    return this.endpoints;
+  }
+
+  /** Alerts Alertmanager has notified as firing and not yet as resolved. */
+  get firingAlerts(): WebhookAlert[] {
+    return [...this.firing.values()];
+  }
+
+  /** Picks the ports, so the function's remote-write URL is known before the regions start. */
+  async allocate(): Promise<MonitoringState> {
+    const regional: MonitoringState["regional"] = {};
+    for (const { region } of this.options.regions) {
+      const prometheus = `127.0.0.1:${await freePort()}`;
+      regional[region] = {
+        prometheus: url(prometheus),
+        remoteWrite: `${url(prometheus)}/api/v1/write`,
+        blackboxExporter: url(`127.0.0.1:${await freePort()}`),
+      };
+    }
+    this.webhook = await this.startWebhook();
+    const { port } = this.webhook.address() as AddressInfo;
+    this.endpoints = {
+      regional,
+      global: { prometheus: url(`127.0.0.1:${await freePort()}`) },
+      alertmanager: { url: url(`127.0.0.1:${await freePort()}`) },
+      alertWebhook: `http://127.0.0.1:${port}/alerts`,
+    };
+    return this.endpoints;
+  }
+
+  private startWebhook(): Promise<Server> {
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { alerts?: WebhookAlert[] };
+          for (const alert of body.alerts ?? []) this.notified(alert);
+        } catch {
+          // Alertmanager only sends JSON; anything else is not worth failing over.
+        }
+        response.writeHead(200).end();
+      });
+    });
+    return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+  }
+
+  private notified(alert: WebhookAlert): void {
+    const key = JSON.stringify(alert.labels);
+    const name = `${alert.labels.alertname ?? "alert"}${alert.labels.region !== undefined ? ` ${alert.labels.region}` : ""}`;
+    if (alert.status === "firing") {
+      if (!this.firing.has(key)) this.options.progress(`alert firing: ${name}: ${alert.annotations.summary ?? ""}`);
+      this.firing.set(key, alert);
+    } else if (this.firing.delete(key)) {
+      this.options.progress(`alert resolved: ${name}`);
+    }
+  }
+
+  private write(file: string, text: string): string {
+    const target = path.join(this.options.directory, file);
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, text);
+    return target;
+  }
+
+  private spawn(name: string, binary: string, args: string[], logName: string): SupervisedProcess {
+    const started = spawnSupervised(name, binary, args, { logFile: path.join(this.options.logDirectory, logName) });
+    this.processes.push(started);
+    return started;
+  }
+
+  private ready(started: SupervisedProcess, probeUrl: string): Promise<void> {
+    return waitForHttp(started, probeUrl, READY_TIMEOUT_MS);
+  }
+
+  private async prometheus(name: string, file: string, config: unknown, address: string, receiver: boolean) {
+    const server = await startPrometheus({
+      name,
+      binary: this.options.binaries.prometheus,
+      config,
+      directory: path.join(this.options.directory, file),
+      address,
+      remoteWriteReceiver: receiver,
+      logFile: path.join(this.options.logDirectory, `${file}.log`),
+      readyTimeoutMs: READY_TIMEOUT_MS,
+    });
+    this.processes.push(server.process);
+  }
+
+  async start(): Promise<MonitoringState> {
+    const endpoints = this.endpoints ?? (await this.allocate());
+    const { config, timeScale, binaries, directory } = this.options;
+    rmSync(directory, { recursive: true, force: true });
+    const rules = ruleFileTexts(config, { timeScale, runbookUrl: config.runbookUrl }, ["local"]);
+    const rulePath = (name: string) => this.write(`rules/${name}`, rules[name] ?? "");
+    const address = (full: string) => full.replace(/^http:\/\//, "");
+    const regionalRules = [rulePath(RULE_FILES.regional), rulePath(RULE_FILES.platform("local"))];
+    const globalRuleFiles = [rulePath(RULE_FILES.global), rulePath(RULE_FILES.alerts)];
+    const blackboxFile = this.write("blackbox.yml", stringify(blackboxConfig({ timeScale, requireTls: false })));
+
+    const waits: Promise<void>[] = [];
+    const alertmanagerFile = this.write(
+      "alertmanager.yml",
+      stringify(alertmanagerConfig({ receiver: { kind: "webhook", url: endpoints.alertWebhook }, timeScale })),
+    );
+    const alertmanager = this.spawn(
+      "Alertmanager",
+      binaries.alertmanager,
+      [
+        `--config.file=${alertmanagerFile}`,
+        `--storage.path=${path.join(directory, "alertmanager")}`,
+        `--web.listen-address=${address(endpoints.alertmanager.url)}`,
+        // Otherwise it gossips for a cluster on 0.0.0.0:9094.
+        "--cluster.listen-address=",
+        "--log.level=warn",
+      ],
+      "alertmanager.log",
+    );
+    waits.push(this.ready(alertmanager, `${endpoints.alertmanager.url}/-/ready`));
+
+    for (const monitored of this.options.regions) {
+      const urls = endpoints.regional[monitored.region];
+      if (urls === undefined) continue;
+      const blackbox = this.spawn(
+        `${monitored.region} blackbox exporter`,
+        binaries.blackboxExporter,
+        [`--config.file=${blackboxFile}`, `--web.listen-address=${address(urls.blackboxExporter)}`, "--log.level=warn"],
+        `blackbox-${monitored.region}.log`,
+      );
+      waits.push(this.ready(blackbox, `${urls.blackboxExporter}/metrics`));
+      waits.push(
+        this.prometheus(
+          `${monitored.region} Prometheus`,
+          `prometheus-${monitored.region}`,
+          regionalPrometheusConfig({
+            region: monitored.region,
+            target: "local",
+            timeScale,
+            selfAddress: address(urls.prometheus),
+            blackboxAddress: address(urls.blackboxExporter),
+            healthUrl: `${monitored.apiUrl}/health`,
+            platformAddresses: monitored.platformAddresses,
+            ruleFiles: regionalRules,
+          }),
+          address(urls.prometheus),
+          true,
+        ),
+      );
+    }
+
+    waits.push(
+      this.prometheus(
+        "global Prometheus",
+        "prometheus-global",
+        globalPrometheusConfig({
+          timeScale,
+          selfAddress: address(endpoints.global.prometheus),
+          regionalServers: this.options.regions.map(({ region }) => ({
+            region,
+            address: address(endpoints.regional[region]?.prometheus ?? ""),
+          })),
+          alertmanagerAddress: address(endpoints.alertmanager.url),
+          ruleFiles: globalRuleFiles,
+        }),
+        address(endpoints.global.prometheus),
+        false,
+      ),
+    );
+
+    const results = await Promise.allSettled(waits);
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed !== undefined) {
+      await this.stop();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return endpoints;
+  }
+
+  pids(): number[] {
+    return this.processes.map((started) => started.pid);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.processes.splice(0).map((started) => started.stop()));
+    await new Promise<void>((resolve) => {
+      if (this.webhook === undefined) return resolve();
+      this.webhook.closeAllConnections();
+      this.webhook.close(() => resolve());
+    });
+    this.webhook = undefined;
+  }
+}

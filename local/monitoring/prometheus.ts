@@ -1,0 +1,82 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { stringify } from "yaml";
+import { freePort } from "../dynamodb/launcher.js";
+import { type SupervisedProcess, spawnSupervised, waitUntilReady } from "../process/supervised.js";
+
+export interface PrometheusServer {
+  url: string;
+  process: SupervisedProcess;
+  stop(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  name: string;
+  binary: string;
+  /** prometheus.yml as an object; written into `directory`. */
+  config: unknown;
+  /** The config file and the TSDB live here. */
+  directory: string;
+  /** host:port to listen on; a free loopback port when absent. */
+  address?: string;
+  remoteWriteReceiver?: boolean;
+  logFile?: string;
+  readyTimeoutMs?: number;
+}
+
+/** A real Prometheus on loopback, resolved once /-/ready answers 200. */
+export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
+  mkdirSync(options.directory, { recursive: true });
+  const configFile = path.join(options.directory, "prometheus.yml");
+  writeFileSync(configFile, stringify(options.config));
+  const address = options.address ?? `127.0.0.1:${await freePort()}`;
+  const started = spawnSupervised(
+    options.name,
+    options.binary,
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${path.join(options.directory, "data")}`,
+      `--web.listen-address=${address}`,
+      ...(options.remoteWriteReceiver === true ? ["--web.enable-remote-write-receiver"] : []),
+      "--log.level=warn",
+    ],
+    options.logFile !== undefined ? { logFile: options.logFile } : {},
+  );
+  const url = `http://${address}`;
+  await waitForHttp(started, `${url}/-/ready`, options.readyTimeoutMs ?? 20_000).catch(async (error: Error) => {
+    await started.stop();
+    throw error;
+  });
+  return { url, process: started, stop: () => started.stop() };
+}
+
+/** Resolves once `probeUrl` answers 2xx; fails early if the process exits. */
+export function waitForHttp(started: SupervisedProcess, probeUrl: string, timeoutMs: number): Promise<void> {
+  return waitUntilReady(
+    started,
+    async () => {
+      const response = await fetch(probeUrl, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      return response.ok;
+    },
+    timeoutMs,
+    `answer ${probeUrl}`,
+  );
+}
+
+/** An instant query; the result vector (empty when nothing matches). */
+export async function queryPrometheus(
+  url: string,
+  expr: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
+  if (body.status !== "success") throw new Error(`query ${expr} failed: ${body.error ?? response.status}`);
+  return body.data?.result ?? [];
+}
