@@ -12,8 +12,8 @@ import { HANDLER_BUNDLE as BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
 import { loadStack } from "../shared/stack-file.js";
 import { type CloudState, type CloudStatus, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
 import { startControlServer } from "./cloud/control.js";
-import { findMonitoringBinaries } from "./monitoring/binaries.js";
 import { runDemo } from "./demo.js";
+import { findMonitoringBinaries } from "./monitoring/binaries.js";
 import { quietSdkNodeWarning } from "./sdk-warning.js";
 
 const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no-demo --exit-after-demo --no-monitoring]

@@ -1,9 +1,7 @@
 import { scaleDuration } from "./duration.js";
 
 /** Where alerts go: the SNS topic on AWS; a webhook (the local cloud's control endpoint) locally. */
-export type AlertReceiver =
-  | { kind: "sns"; topicArn: string; region: string }
-  | { kind: "webhook"; url: string };
+export type AlertReceiver = { kind: "sns"; topicArn: string; region: string } | { kind: "webhook"; url: string };
 
 export const RECEIVER_NAME = "calcburst";
 
@@ -18,9 +16,9 @@ export function alertmanagerConfig(input: { receiver: AlertReceiver; timeScale: 
               topic_arn: input.receiver.topicArn,
               // Signed with the instance role's credentials.
               sigv4: { region: input.receiver.region },
-              subject: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.region }}',
+              subject: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.region }}",
               message:
-                '{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n\n{{ end }}',
+                "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n\n{{ end }}",
             },
           ],
         }

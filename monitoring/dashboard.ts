@@ -6,7 +6,12 @@ import {
   StackingMode,
   VizLegendOptionsBuilder,
 } from "@grafana/grafana-foundation-sdk/common";
-import { type Dashboard, DashboardBuilder, DatasourceVariableBuilder, RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
+import {
+  type Dashboard,
+  DashboardBuilder,
+  DatasourceVariableBuilder,
+  RowBuilder,
+} from "@grafana/grafana-foundation-sdk/dashboard";
 import { DataqueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
 import { PanelBuilder as StatPanelBuilder } from "@grafana/grafana-foundation-sdk/stat";
 import { PanelBuilder as StateTimelinePanelBuilder } from "@grafana/grafana-foundation-sdk/statetimeline";
@@ -59,7 +64,10 @@ function timeseries(title: string, description: string) {
 const rate = (series: string) => `region:${series}:rate${DASHBOARD_WINDOW}`;
 
 export function requestRatePanel() {
-  return timeseries("Requests per second by region", "User requests (health probes excluded) each region's function answered.")
+  return timeseries(
+    "Requests per second by region",
+    "User requests (health probes excluded) each region's function answered.",
+  )
     .unit("reqps")
     .min(0)
     .withTarget(query(`sum by (region) (${rate("calcburst_requests")})`, "{{region}}"));
@@ -140,7 +148,11 @@ export function errorBudgetBurnPanel(config: StackConfig) {
   for (const [index, slo] of slos(config).entries()) {
     const budget = Number((1 - slo.objective).toPrecision(6));
     panel.withTarget(
-      query(`job:calcburst_${slo.sli}:ratio_rate1h / ${budget}`, slo.name.toLowerCase(), String.fromCharCode(65 + index)),
+      query(
+        `job:calcburst_${slo.sli}:ratio_rate1h / ${budget}`,
+        slo.name.toLowerCase(),
+        String.fromCharCode(65 + index),
+      ),
     );
   }
   return panel;
@@ -163,7 +175,10 @@ export function errorBudgetRemainingPanel(config: StackConfig) {
 }
 
 export function throttlePanel() {
-  return timeseries("Throttled requests by region", "429s before the function ran: stage throttling or no concurrency left.")
+  return timeseries(
+    "Throttled requests by region",
+    "429s before the function ran: stage throttling or no concurrency left.",
+  )
     .unit("reqps")
     .min(0)
     .withTarget(query(`sum by (region) (${rate("calcburst_throttles")})`, "{{region}}"));

@@ -36,7 +36,8 @@ export function ruleFileTexts(
     [RULE_FILES.global]: toYaml(globalRules(config, { ...options, target: "local" }), source),
     [RULE_FILES.alerts]: toYaml(alertRules(config, { ...options, target: "local" }), source),
   };
-  for (const target of targets) texts[RULE_FILES.platform(target)] = toYaml(platformRules({ ...options, target }), source);
+  for (const target of targets)
+    texts[RULE_FILES.platform(target)] = toYaml(platformRules({ ...options, target }), source);
   return texts;
 }
 

@@ -32,7 +32,8 @@ export const DASHBOARD_WINDOW = "1m";
 
 /** Every window an SLI is recorded over: the burn-rate windows, shortest first. */
 export const SLI_WINDOWS: readonly string[] = (() => {
-  const order = (text: string) => Number.parseInt(text, 10) * { m: 1, h: 60, d: 1440 }[text.slice(-1) as "m" | "h" | "d"];
+  const order = (text: string) =>
+    Number.parseInt(text, 10) * { m: 1, h: 60, d: 1440 }[text.slice(-1) as "m" | "h" | "d"];
   const windows = new Set(BURN_RATE_ALERTS.flatMap(({ longWindow, shortWindow }) => [longWindow, shortWindow]));
   return [...windows].sort((a, b) => order(a) - order(b));
 })();

@@ -3,7 +3,7 @@
 // the npm dependencies when they are missing or stale, and names exactly what else is missing.
 // Plain JavaScript with no dependencies, because it runs before anything is installed.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,6 +24,44 @@ if (java.error !== undefined || java.status !== 0) {
     problems.push(
       `Java 17 or newer is needed to run DynamoDB Local (found Java ${version}): apt-get install -y openjdk-17-jre-headless`,
     );
+  }
+}
+
+// Prometheus, Alertmanager and the blackbox exporter: Debian packages, as on the AWS instances.
+const { monitoring } = JSON.parse(readFileSync(path.join(root, "shared", "system-packages.json"), "utf8"));
+const onPath = (name) =>
+  (process.env.PATH ?? "").split(path.delimiter).some((folder) => {
+    try {
+      accessSync(path.join(folder, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+const missingMonitoring = () => Object.values(monitoring.binaries).filter((name) => !onPath(name));
+const installCommand = `apt-get install -y --no-install-recommends ${monitoring.packages.join(" ")}`;
+if (missingMonitoring().length > 0) {
+  const canInstall = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get");
+  if (canInstall) {
+    console.error(`installing Prometheus, Alertmanager and the blackbox exporter (${installCommand}) ...`);
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    const install = () =>
+      spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...monitoring.packages], {
+        stdio: "inherit",
+        env,
+      }).status === 0;
+    // A fresh machine may have no package lists yet.
+    if (!install()) {
+      spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+      install();
+    }
+  }
+  const stillMissing = missingMonitoring();
+  if (stillMissing.length > 0) {
+    const how = `install them as root with: ${installCommand}`;
+    if (purpose === "test")
+      problems.push(`${stillMissing.join(", ")} missing; the tests run the real binaries: ${how}`);
+    else console.error(`note: ${stillMissing.join(", ")} missing, so the local cloud runs without monitoring; ${how}`);
   }
 }
 

@@ -40,15 +40,13 @@ export const schema = z.object({
   ),
   /** At most one metrics flush per instance per this many ms; 10000 when unset. */
   CALCBURST_METRICS_FLUSH_INTERVAL_MS: z.optional(
-    z.string().check(
-      z.regex(/^\d{1,6}$/, { error: "CALCBURST_METRICS_FLUSH_INTERVAL_MS must be a whole number of ms" }),
-    ),
+    z
+      .string()
+      .check(z.regex(/^\d{1,6}$/, { error: "CALCBURST_METRICS_FLUSH_INTERVAL_MS must be a whole number of ms" })),
   ),
   /** The most a flush may add to the invocation that carries it; 50 when unset. */
   CALCBURST_METRICS_FLUSH_BUDGET_MS: z.optional(
-    z.string().check(
-      z.regex(/^[1-9]\d{0,3}$/, { error: "CALCBURST_METRICS_FLUSH_BUDGET_MS must be a whole number of ms, 1 to 9999" }),
-    ),
+    z.string().check(z.regex(/^[1-9]\d{0,3}$/, { error: "CALCBURST_METRICS_FLUSH_BUDGET_MS must be 1 to 9999 ms" })),
   ),
   LOG_LEVEL: z.optional(
     z.enum(["debug", "info", "warn", "error", "silent"], {

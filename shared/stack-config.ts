@@ -126,10 +126,12 @@ export const schema = z
     monitoringRegion: awsRegion,
     /** Availability SLO: the share of non-health requests answered without a 5xx, over 30 days. */
     availabilityObjective: z._default(
-      z.number().check(
-        z.gte(0.9, { error: "availabilityObjective must be at least 0.9 (90%)" }),
-        z.lt(1, { error: "availabilityObjective must be below 1: a 100% objective leaves no error budget" }),
-      ),
+      z
+        .number()
+        .check(
+          z.gte(0.9, { error: "availabilityObjective must be at least 0.9 (90%)" }),
+          z.lt(1, { error: "availabilityObjective must be below 1: a 100% objective leaves no error budget" }),
+        ),
       0.9995,
     ),
     /**
@@ -157,10 +159,13 @@ export const schema = z
           z.refine((text) => parseIpv4Block(text) !== undefined, {
             error: (issue) => `"${String(issue.input)}" is not an IPv4 CIDR block such as 10.10.0.0/16`,
           }),
-          z.refine((text) => {
-            const prefix = parseIpv4Block(text)?.prefix ?? 16;
-            return prefix >= 16 && prefix <= 24;
-          }, { error: "a VPC block must be between /16 and /24 (what the monitoring subnets are cut from)" }),
+          z.refine(
+            (text) => {
+              const prefix = parseIpv4Block(text)?.prefix ?? 16;
+              return prefix >= 16 && prefix <= 24;
+            },
+            { error: "a VPC block must be between /16 and /24 (what the monitoring subnets are cut from)" },
+          ),
         ),
         { error: "vpcCidrs maps each region to an IPv4 CIDR block" },
       ),
@@ -180,7 +185,10 @@ export const schema = z
      * Where docs/RUNBOOK.md is published (a URL); every alert links a section of it. The
      * default is the path in this repository, for a stack that has not published it yet.
      */
-    runbookUrl: z._default(z.string().check(z.minLength(1, { error: "runbookUrl must not be empty" })), "docs/RUNBOOK.md"),
+    runbookUrl: z._default(
+      z.string().check(z.minLength(1, { error: "runbookUrl must not be empty" })),
+      "docs/RUNBOOK.md",
+    ),
     /** Optional: an address the alert topic e-mails (the subscription must be confirmed). */
     alertEmail: z.optional(z.email({ error: "alertEmail must be an e-mail address" })),
     /**

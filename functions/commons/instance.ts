@@ -6,8 +6,8 @@ import {
 } from "../../shared/env.js";
 import { readEnvironment } from "./environment.js";
 import { createLogger } from "./logger.js";
-import { MetricsFlusher } from "./metrics-flush.js";
 import { createMetrics } from "./metrics.js";
+import { MetricsFlusher } from "./metrics-flush.js";
 
 // What one function instance creates once, at cold start, and every invocation shares.
 // A missing or malformed variable fails right here, naming it.

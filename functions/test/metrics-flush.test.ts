@@ -6,8 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireMonitoringBinaries } from "../../local/monitoring/binaries.js";
 import { type PrometheusServer, queryPrometheus, startPrometheus } from "../../local/monitoring/prometheus.js";
-import { MetricsFlusher } from "../commons/metrics-flush.js";
 import { createMetrics } from "../commons/metrics.js";
+import { MetricsFlusher } from "../commons/metrics-flush.js";
 import { loadBundle } from "./support/bundle.js";
 import { TEST_REGION, TEST_TABLE, useDynamoDbLocal } from "./support/dynamodb.js";
 import { get, postJson } from "./support/events.js";
@@ -117,7 +117,7 @@ describe("the function's metrics flush (Prometheus remote-write)", () => {
   it("adds up many short-lived instances with sum()", async () => {
     // Prepare
     const instances = ["sum-1", "sum-2", "sum-3"].map((name) => flusherFor(name));
-    instances.forEach(({ metrics }, index) => metrics.coldStarts.inc(index + 1));
+    for (const [index, { metrics }] of instances.entries()) metrics.coldStarts.inc(index + 1);
 
     // Act
     await Promise.all(instances.map(({ flusher }) => flusher.flush()));

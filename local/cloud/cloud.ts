@@ -300,7 +300,9 @@ export class LocalCloud {
   /** Prometheus per region, the global one and Alertmanager, before the functions that push to them. */
   private async startMonitoring(): Promise<void> {
     if (!("binaries" in this.options.monitoring)) return;
-    this.progress("starting monitoring: a Prometheus and a blackbox exporter per region, the global Prometheus, Alertmanager ...");
+    this.progress(
+      "starting monitoring: a Prometheus and a blackbox exporter per region, the global Prometheus, Alertmanager ...",
+    );
     const monitoring = new LocalMonitoring({
       config: this.options.config,
       timeScale: this.options.timeScale,
@@ -317,7 +319,9 @@ export class LocalCloud {
     this.monitoring = monitoring;
     const endpoints = await monitoring.start();
     for (const [region, urls] of Object.entries(endpoints.regional)) {
-      this.progress(`  ${region}: Prometheus ${urls.prometheus} (remote-write receiver on), blackbox exporter ${urls.blackboxExporter}`);
+      this.progress(
+        `  ${region}: Prometheus ${urls.prometheus} (remote-write receiver on), blackbox exporter ${urls.blackboxExporter}`,
+      );
     }
     this.progress(`  global Prometheus ${endpoints.global.prometheus}, Alertmanager ${endpoints.alertmanager.url}`);
   }

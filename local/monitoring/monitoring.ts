@@ -3,10 +3,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { stringify } from "yaml";
-import type { StackConfig } from "../../shared/stack-config.js";
 import { alertmanagerConfig } from "../../monitoring/alertmanager-config.js";
-import { blackboxConfig, globalPrometheusConfig, regionalPrometheusConfig } from "../../monitoring/prometheus-config.js";
+import {
+  blackboxConfig,
+  globalPrometheusConfig,
+  regionalPrometheusConfig,
+} from "../../monitoring/prometheus-config.js";
 import { RULE_FILES, ruleFileTexts } from "../../monitoring/render.js";
+import type { StackConfig } from "../../shared/stack-config.js";
 import { freePort } from "../dynamodb/launcher.js";
 import { type SupervisedProcess, spawnSupervised } from "../process/supervised.js";
 import type { MonitoringBinaries } from "./binaries.js";

@@ -97,7 +97,9 @@ export async function waitUntilReady(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (process.exited()) {
-      throw new Error(`${process.name} exited (${process.child.exitCode ?? process.child.signalCode}) before ${what}:\n${process.output()}`);
+      throw new Error(
+        `${process.name} exited (${process.child.exitCode ?? process.child.signalCode}) before ${what}:\n${process.output()}`,
+      );
     }
     if (await probe().catch(() => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));

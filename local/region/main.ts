@@ -29,7 +29,11 @@ async function main(): Promise<void> {
   });
   // What CloudWatch reports about the region beside the function: here, the gateway's own 429s.
   const platform = new Registry();
-  const throttles = new Counter({ ...PLATFORM_METRICS.throttles, labelNames: PLATFORM_METRICS.throttles.labels, registers: [platform] });
+  const throttles = new Counter({
+    ...PLATFORM_METRICS.throttles,
+    labelNames: PLATFORM_METRICS.throttles.labels,
+    registers: [platform],
+  });
   for (const reason of ["stage", "concurrency"]) throttles.inc({ reason }, 0);
   const metricsServer = createServer((_request, response) => {
     void platform.metrics().then((text) => {

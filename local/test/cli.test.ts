@@ -20,6 +20,7 @@ describe("npm run local", () => {
     expect(run.stdout).toMatch(/us-east-1 → eu-west-1\s+running/);
     expect(run.stdout).toContain(`pid ${theCloud().state().replicator.pid}`);
     expect(run.stdout).toContain("time scale 0.05");
+    expect(run.stdout).toMatch(/^monitoring\n {2}off: --no-monitoring was given$/m);
   });
 
   it("refuses a region the stack does not have, naming the ones it has", () => {

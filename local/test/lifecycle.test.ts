@@ -41,6 +41,10 @@ describe("the local cloud's lifecycle", () => {
     expect(output).not.toContain("NodeVersionSupportWarning");
     expect(stateWhileReady?.router.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(Object.keys(stateWhileReady?.regions ?? {})).toEqual(["us-east-1", "eu-west-1"]);
+    // npm start runs the monitoring too: two regional Prometheus, two blackbox exporters, the global one, Alertmanager.
+    const monitoring = stateWhileReady?.monitoring;
+    expect(monitoring !== undefined && "pids" in monitoring ? monitoring.pids.length : 0).toBe(6);
+    expect(output).toMatch(/^monitoring: global Prometheus http:\/\/127\.0\.0\.1:\d+\/classic\/graph/m);
     expect(await survivors(pidsOf(stateWhileReady as CloudState))).toEqual([]);
     expect(existsSync(stateFile)).toBe(false);
     rmSync(stateDirectory, { recursive: true, force: true });
@@ -48,7 +52,7 @@ describe("the local cloud's lifecycle", () => {
 
   it("stops every child on Ctrl-C, which signals the whole process group", async () => {
     // Prepare
-    const cloud = await startCloud({ timeScale: 0.05, detached: true });
+    const cloud = await startCloud({ timeScale: 0.05, detached: true, monitoring: true });
     const pids = cloud.pids();
 
     // Act
@@ -56,22 +60,22 @@ describe("the local cloud's lifecycle", () => {
     await cloud.stop();
 
     // Assess
-    expect(pids.length).toBe(6);
+    expect(pids.length).toBe(12);
     expect(await survivors(pids)).toEqual([]);
     expect(cloud.output()).toContain("stopped: every child process has exited");
   });
 
   it("leaves no process behind when the supervisor itself is killed with SIGKILL", async () => {
     // Prepare
-    const cloud = await startCloud({ timeScale: 0.05 });
+    const cloud = await startCloud({ timeScale: 0.05, monitoring: true });
     const pids = cloud.pids();
 
     // Act
     cloud.process.kill("SIGKILL");
     await cloud.stop();
 
-    // Assess: the node children see their IPC channel close; each java has a watchdog.
-    expect(pids.length).toBe(6);
+    // Assess: the node children see their IPC channel close; java and the monitoring binaries have a watchdog each.
+    expect(pids.length).toBe(12);
     expect(await survivors(pids, 15_000)).toEqual([]);
   });
 });
