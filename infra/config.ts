@@ -24,3 +24,22 @@ export function readStackConfig(): StackConfig {
 export function apiNames(domain: string, region: string): { global: string; regional: string } {
   return { global: `api.${domain}`, regional: `${region}.api.${domain}` };
 }
+
+/** The function's name in a region: fixed, so the CloudWatch exporter and the drills can name it. */
+export function functionName(region: string): string {
+  return `calcburst-${pulumi.getStack()}-${region}`;
+}
+
+/** The key of Grafana's admin password, a secret: `pulumi config set --secret grafanaAdminPassword <password>`. */
+export const GRAFANA_PASSWORD_KEY = "grafanaAdminPassword";
+
+export function readGrafanaAdminPassword(): pulumi.Output<string> {
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  const password = config.getSecret(GRAFANA_PASSWORD_KEY);
+  if (password === undefined) {
+    throw new Error(
+      `${CONFIG_NAMESPACE}:${GRAFANA_PASSWORD_KEY} is not set: run pulumi config set --secret ${GRAFANA_PASSWORD_KEY} <a password> (Grafana's admin password on the monitoring instance)`,
+    );
+  }
+  return password;
+}

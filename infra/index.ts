@@ -1,14 +1,19 @@
 /**
- * CalcBurst on AWS: the global table, one RegionalService per region and latency routing in
- * front of them. `pulumi up` per stack; the config is checked by shared/stack-config.ts.
+ * CalcBurst on AWS: the global table; per region a RegionalMonitoring (VPC, regional
+ * Prometheus) and a RegionalService (function in that VPC, HTTP API); latency routing in front;
+ * and one GlobalMonitoring federating the regions. `pulumi up` per stack; the config is checked
+ * by shared/stack-config.ts.
  */
 import { existsSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { HANDLER_BUNDLE } from "../shared/paths.js";
+import { GlobalMonitoring } from "./components/global-monitoring.js";
 import { GlobalTable } from "./components/global-table.js";
 import { LatencyRouting } from "./components/latency-routing.js";
+import { RegionalMonitoring } from "./components/regional-monitoring.js";
 import { RegionalService } from "./components/regional-service.js";
-import { apiNames, readStackConfig } from "./config.js";
+import { apiNames, functionName, readGrafanaAdminPassword, readStackConfig } from "./config.js";
+import { monitoringSubnetCidr } from "./network.js";
 
 if (!existsSync(HANDLER_BUNDLE)) {
   throw new Error(`${HANDLER_BUNDLE} is missing: run npm run build before pulumi up (npm run plan builds it)`);
@@ -28,8 +33,21 @@ const table = new GlobalTable("calculations", {
   tags,
 });
 
+const globalPrometheusCidr = monitoringSubnetCidr(config.vpcCidrs[config.monitoringRegion] ?? "");
+
 const services = config.regions.map((region) => {
   const names = apiNames(config.domain, region);
+  const vpcCidr = config.vpcCidrs[region] ?? "";
+  const monitoring = new RegionalMonitoring(`calcburst-${region}-monitoring`, {
+    region,
+    config,
+    vpcCidr,
+    globalPrometheusCidr,
+    healthUrl: `https://${names.regional}/health`,
+    functionName: functionName(region),
+    tableName: table.name,
+    tags,
+  });
   const service = new RegionalService(`calcburst-${region}`, {
     region,
     globalName: names.global,
@@ -46,9 +64,22 @@ const services = config.regions.map((region) => {
     throttlingBurstLimit: config.apiThrottlingBurstLimit,
     logRetentionDays: config.logRetentionDays,
     ttlDays: config.tableTtlDays,
+    functionName: functionName(region),
+    network: {
+      subnetIds: monitoring.functionSubnetIds,
+      securityGroupIds: [monitoring.functionSecurityGroup.id],
+    },
+    remoteWriteUrl: monitoring.remoteWriteUrl,
     tags,
   });
-  return { region, names, service };
+  return { region, names, service, monitoring };
+});
+
+const globalMonitoring = new GlobalMonitoring("calcburst-global-monitoring", {
+  config,
+  regions: services.map(({ region, monitoring }) => ({ region, monitoring })),
+  grafanaAdminPassword: readGrafanaAdminPassword(),
+  tags,
 });
 
 const routing = new LatencyRouting("api", {
@@ -71,3 +102,6 @@ export const tableName = table.name;
 export const healthCheckIds = Object.fromEntries(
   Object.entries(routing.healthChecks).map(([region, check]) => [region, check.id]),
 );
+/** For `aws ssm start-session --target <id> --document-name AWS-StartPortForwardingSession` (docs/DEPLOY.md). */
+export const monitoringInstanceId = globalMonitoring.instance.id;
+export const alertTopicArn = globalMonitoring.alertTopic.arn;

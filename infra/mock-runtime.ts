@@ -4,8 +4,9 @@ import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime/mock
 /**
  * Runs the Pulumi program without the CLI or AWS, under `pulumi.runtime.setMocks`, recording
  * every registration. `npm run plan` and the infra tests use it. The fake outputs stand in for
- * what AWS computes (ARNs, generated names, alias targets); any provider function call throws,
- * because the program is meant to make none.
+ * what AWS computes (ARNs, generated names, alias targets, private IPs). The program makes two
+ * lookups (the Debian AMI, the availability zones), answered by MOCKED_CALLS and recorded; any
+ * other provider function call throws.
  */
 
 export const FAKE_ACCOUNT = "123456789012";
@@ -23,7 +24,21 @@ export interface RecordedResource {
 export interface ProgramRun {
   resources: RecordedResource[];
   outputs: Record<string, unknown>;
+  /** The provider functions the program called, with their arguments. */
+  calls: { token: string; inputs: Record<string, unknown> }[];
 }
+
+/** The lookups the program is expected to make, and a plausible answer for each region. */
+export const MOCKED_CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  "aws:ec2/getAmi:getAmi": (inputs) => ({
+    id: `ami-debian-12-arm64-${String(inputs.region ?? "us-east-1")}`,
+    architecture: "arm64",
+  }),
+  "aws:index/getAvailabilityZones:getAvailabilityZones": (inputs) => {
+    const region = String(inputs.region ?? "us-east-1");
+    return { names: ["a", "b", "c"].map((zone) => `${region}${zone}`), zoneIds: [], id: region };
+  },
+};
 
 function serviceOf(type: string): string {
   return type.split(":")[1]?.split("/")[0] ?? "unknown";
@@ -38,6 +53,10 @@ function computedState(args: MockResourceArgs): Record<string, unknown> {
   const arn = `arn:aws:${service}:${region}:${FAKE_ACCOUNT}:${args.name}`;
   const state: Record<string, unknown> = { name, arn };
   switch (args.type) {
+    case "aws:ec2/instance:Instance":
+      // A stable fake address per instance, so rendered configs read like real ones.
+      state.privateIp = `10.255.${[...args.name].reduce((sum, char) => (sum + char.charCodeAt(0)) % 250, 0)}.10`;
+      break;
     case "aws:dynamodb/table:Table":
       state.arn = `arn:aws:dynamodb:${region}:${FAKE_ACCOUNT}:table/${name}`;
       state.streamArn = `${state.arn}/stream/2026-11-22T00:00:00.000`;
@@ -111,6 +130,7 @@ export async function runProgramUnderMocks(
   stack = "prod",
 ): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
+  const calls: ProgramRun["calls"] = [];
   const unmockedCalls: string[] = [];
   pulumi.runtime.setAllConfig(configStrings(config));
   await pulumi.runtime.setMocks(
@@ -129,6 +149,12 @@ export async function runProgramUnderMocks(
         return { id, state };
       },
       call(args: MockCallArgs): Record<string, unknown> {
+        const inputs = args.inputs as Record<string, unknown>;
+        const answer = MOCKED_CALLS[args.token];
+        if (answer !== undefined) {
+          calls.push({ token: args.token, inputs });
+          return answer(inputs);
+        }
         unmockedCalls.push(args.token);
         throw new Error(`the program made an unmocked provider call: ${args.token}`);
       },
@@ -155,5 +181,5 @@ export async function runProgramUnderMocks(
     settled = resources.length === seen ? settled + 1 : 0;
     seen = resources.length;
   }
-  return { resources, outputs };
+  return { resources, outputs, calls };
 }

@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   });
   await buildHandler({ quiet: true });
   const { stack, file, values } = readStackValues(flags.stack);
-  const run = await runProgramUnderMocks(values, () => import("../infra/index.js"), stack);
+  // The plan needs no real secret: under mocks nothing is created.
+  const run = await runProgramUnderMocks(
+    { "calcburst:grafanaAdminPassword": "not-a-real-password", ...values },
+    () => import("../infra/index.js"),
+    stack,
+  );
   const custom = run.resources.filter((resource) => resource.custom);
   console.log(
     `stack ${stack} (${path.relative(process.cwd(), file)}): ${custom.length} resources in ${run.resources.length - custom.length} components, under mocks\n`,

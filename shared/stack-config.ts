@@ -52,7 +52,7 @@ function blocksOverlap(a: Ipv4Block, b: Ipv4Block): boolean {
 }
 
 /** The request-duration histogram's bounds in ms: a latency objective must be one of them. */
-const LATENCY_BOUNDS_MS = METRICS.requestDuration.buckets.map((seconds) => Math.round(seconds * 1000));
+const LATENCY_BOUNDS_MS = METRICS.requestDuration.buckets.map((seconds) => Number((seconds * 1000).toPrecision(6)));
 
 const clientLocation = z
   .string()

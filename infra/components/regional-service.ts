@@ -48,6 +48,12 @@ export interface RegionalServiceArgs {
   ttlDays: number;
   /** The drill's kill switch; false in normal operation. */
   regionDisabled?: boolean;
+  /** The function's name, fixed so the CloudWatch exporter and the drill can name it. */
+  functionName: string;
+  /** The private subnets and security group the function runs in (RegionalMonitoring's VPC). */
+  network: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
+  /** The regional Prometheus's remote-write receiver. */
+  remoteWriteUrl: pulumi.Input<string>;
   tags?: Record<string, string>;
 }
 
@@ -119,13 +125,21 @@ export class RegionalService extends pulumi.ComponentResource {
       },
       parent,
     );
+    // What Lambda needs to place the function's network interfaces in the private subnets.
+    const vpcAccess = new aws.iam.RolePolicyAttachment(
+      `${name}-vpc-access`,
+      { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" },
+      parent,
+    );
 
     this.function = new aws.lambda.Function(
       `${name}-function`,
       {
         region,
+        name: args.functionName,
         role: role.arn,
         code: args.bundle,
+        vpcConfig: args.network,
         handler: "handler.handler",
         runtime: "nodejs22.x",
         architectures: ["arm64"],
@@ -138,12 +152,13 @@ export class RegionalService extends pulumi.ComponentResource {
             TABLE_NAME: args.tableName,
             CALCBURST_TTL_DAYS: String(args.ttlDays),
             [KILL_SWITCH_VARIABLE]: String(args.regionDisabled ?? false),
+            CALCBURST_REMOTE_WRITE_URL: args.remoteWriteUrl,
             NODE_OPTIONS: "--enable-source-maps",
           },
         },
         tags,
       },
-      { parent: this, dependsOn: [functionLogs] },
+      { parent: this, dependsOn: [functionLogs, vpcAccess] },
     );
 
     const accessLogs = new aws.cloudwatch.LogGroup(

@@ -20,7 +20,36 @@ const TYPES = {
   record: "aws:route53/record:Record",
   function: "aws:lambda/function:Function",
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  instance: "aws:ec2/instance:Instance",
+  volume: "aws:ebs/volume:Volume",
 } as const;
+
+/** Prometheus, Alertmanager, Grafana and the blackbox exporter: never open to the internet. */
+export const MONITORING_PORTS = [9090, 9093, 3000, 9115] as const;
+
+const OPEN_TO_THE_WORLD = ["0.0.0.0/0", "::/0"];
+
+interface IngressRule {
+  protocol?: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrBlocks?: string[];
+  ipv6CidrBlocks?: string[];
+}
+
+/** The monitoring ports a rule opens to the whole internet. */
+function openMonitoringPorts(rule: IngressRule): number[] {
+  const everyone = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].some((block) =>
+    OPEN_TO_THE_WORLD.includes(block),
+  );
+  if (!everyone) return [];
+  const allPorts = rule.protocol === "-1" || rule.protocol === "all";
+  const from = rule.fromPort ?? 0;
+  const to = rule.toPort ?? 65_535;
+  return MONITORING_PORTS.filter((port) => allPorts || (from <= port && port <= to));
+}
 
 interface Statement {
   Effect?: string;
@@ -170,6 +199,66 @@ export const lambdaLogRetention: StackValidationPolicy = {
   },
 };
 
+export const noPublicMonitoringPorts: ResourceValidationPolicy = {
+  name: "no-public-monitoring-ports",
+  description: "No security group opens a Prometheus, Alertmanager, Grafana or blackbox port to 0.0.0.0/0 or ::/0.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    const rules: IngressRule[] =
+      args.type === TYPES.securityGroup
+        ? ((args.props.ingress ?? []) as IngressRule[])
+        : args.type === TYPES.ingressRule
+          ? [
+              {
+                protocol: args.props.ipProtocol,
+                fromPort: args.props.fromPort,
+                toPort: args.props.toPort,
+                cidrBlocks: args.props.cidrIpv4 === undefined ? [] : [args.props.cidrIpv4],
+                ipv6CidrBlocks: args.props.cidrIpv6 === undefined ? [] : [args.props.cidrIpv6],
+              },
+            ]
+          : [];
+    for (const rule of rules) {
+      const ports = openMonitoringPorts(rule);
+      if (ports.length > 0) {
+        reportViolation(
+          `${args.name}: ports ${ports.join(", ")} are open to the internet; admit the callers' security groups or blocks`,
+        );
+      }
+    }
+  },
+};
+
+export const instancesUseImdsV2: ResourceValidationPolicy = {
+  name: "ec2-imdsv2",
+  description: "Every instance requires IMDSv2 session tokens for its metadata.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== TYPES.instance) return;
+    const tokens = args.props.metadataOptions?.httpTokens;
+    if (tokens !== "required")
+      reportViolation(`${args.name}: metadataOptions.httpTokens is ${tokens ?? "unset"}, not required`);
+  },
+};
+
+export const encryptedVolumes: ResourceValidationPolicy = {
+  name: "encrypted-volumes",
+  description: "Every EBS volume, root or data, is encrypted.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.type === TYPES.volume && args.props.encrypted !== true) {
+      reportViolation(`${args.name}: encrypted must be true`);
+    }
+    if (args.type !== TYPES.instance) return;
+    if (args.props.rootBlockDevice?.encrypted !== true)
+      reportViolation(`${args.name}: the root volume is not encrypted`);
+    for (const device of (args.props.ebsBlockDevices ?? []) as { deviceName?: string; encrypted?: boolean }[]) {
+      if (device.encrypted !== true)
+        reportViolation(`${args.name}: ${device.deviceName ?? "a block device"} is not encrypted`);
+    }
+  },
+};
+
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   noDynamoDbWildcards,
   tablePointInTimeRecovery,
@@ -178,4 +267,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   latencyRecordsHealthChecked,
   lambdaShape,
   lambdaLogRetention,
+  noPublicMonitoringPorts,
+  instancesUseImdsV2,
+  encryptedVolumes,
 ];

@@ -4,7 +4,8 @@ import { readStackValues } from "../../shared/stack-file.js";
 
 /**
  * What a harness written from the Pulumi docs alone does: state = inputs, nothing computed
- * faked, every call refused. The program must still run and register the whole topology.
+ * faked, and only the two lookups the program makes answered (with the least they could
+ * return). The program must still run and register the whole topology.
  */
 describe("the Pulumi program under a harness that fakes nothing", () => {
   it("registers the full two-region topology from Pulumi.prod.yaml", async () => {
@@ -13,7 +14,10 @@ describe("the Pulumi program under a harness that fakes nothing", () => {
     const { values } = readStackValues("prod");
     pulumi.runtime.setAllConfig(
       Object.fromEntries(
-        Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+        Object.entries({ ...values, "calcburst:grafanaAdminPassword": "bare" }).map(([key, value]) => [
+          key,
+          typeof value === "string" ? value : JSON.stringify(value),
+        ]),
       ),
     );
     await pulumi.runtime.setMocks(
@@ -23,6 +27,9 @@ describe("the Pulumi program under a harness that fakes nothing", () => {
           return { id: `${args.name}_id`, state: args.inputs };
         },
         call: (args) => {
+          if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0" };
+          if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones")
+            return { names: ["zone-a", "zone-b"] };
           throw new Error(`unmocked call ${args.token}`);
         },
       },
@@ -39,7 +46,8 @@ describe("the Pulumi program under a harness that fakes nothing", () => {
     // Assess
     const count = (type: string) => registered.filter((resource) => resource.type === type).length;
     expect(count("aws:lambda/function:Function")).toBe(2);
-    expect(count("aws:iam/role:Role")).toBe(2);
+    // A role per function, per regional Prometheus, and the global monitoring instance's.
+    expect(count("aws:iam/role:Role")).toBe(5);
     expect(count("aws:apigatewayv2/api:Api")).toBe(2);
     expect(count("aws:apigatewayv2/stage:Stage")).toBe(2);
     expect(count("aws:acm/certificate:Certificate")).toBe(2);
@@ -57,6 +65,9 @@ describe("the Pulumi program under a harness that fakes nothing", () => {
       "us-east-1 AAAA",
     ]);
     expect(count("aws:cloudwatch/metricAlarm:MetricAlarm")).toBe(8);
+    expect(count("aws:ec2/vpc:Vpc")).toBe(2);
+    expect(count("aws:ec2/instance:Instance")).toBe(3);
+    expect(count("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")).toBe(1);
     const [table] = registered.filter((resource) => resource.type === "aws:dynamodb/table:Table");
     expect(table?.inputs.replicas).toEqual([
       expect.objectContaining({ regionName: "eu-west-1", pointInTimeRecovery: true }),

@@ -27,6 +27,13 @@ const goodFunction = {
   reservedConcurrentExecutions: 50,
   loggingConfig: { logGroup: "/calcburst/us-east-1/function" },
 };
+const goodInstance = {
+  metadataOptions: { httpTokens: "required" },
+  rootBlockDevice: { encrypted: true },
+};
+const openIngress = (fromPort: number, toPort: number, protocol = "tcp") => ({
+  ingress: [{ protocol, fromPort, toPort, cidrBlocks: ["0.0.0.0/0"] }],
+});
 const retainedLogs = resource("aws:cloudwatch/logGroup:LogGroup", "logs", {
   name: "/calcburst/us-east-1/function",
   retentionInDays: 30,
@@ -97,6 +104,52 @@ describe("the policy pack", () => {
       resource("aws:lambda/function:Function", "fn", { ...goodFunction, loggingConfig: { logGroup: "/elsewhere" } }),
       "lambda-log-retention",
     ],
+    [
+      "Prometheus open to the internet",
+      resource("aws:ec2/securityGroup:SecurityGroup", "sg", openIngress(9090, 9090)),
+      "no-public-monitoring-ports",
+    ],
+    [
+      "Grafana inside a wide port range open to the internet",
+      resource("aws:ec2/securityGroup:SecurityGroup", "sg", openIngress(1024, 9999)),
+      "no-public-monitoring-ports",
+    ],
+    [
+      "every protocol open to IPv6",
+      resource("aws:ec2/securityGroup:SecurityGroup", "sg", {
+        ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, ipv6CidrBlocks: ["::/0"] }],
+      }),
+      "no-public-monitoring-ports",
+    ],
+    [
+      "an ingress rule resource opening Alertmanager",
+      resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "rule", {
+        ipProtocol: "tcp",
+        fromPort: 9093,
+        toPort: 9093,
+        cidrIpv4: "0.0.0.0/0",
+      }),
+      "no-public-monitoring-ports",
+    ],
+    [
+      "an instance allowing IMDSv1",
+      resource("aws:ec2/instance:Instance", "vm", { ...goodInstance, metadataOptions: { httpTokens: "optional" } }),
+      "ec2-imdsv2",
+    ],
+    [
+      "an instance with an unencrypted root volume",
+      resource("aws:ec2/instance:Instance", "vm", { ...goodInstance, rootBlockDevice: { encrypted: false } }),
+      "encrypted-volumes",
+    ],
+    [
+      "an instance with an unencrypted block device",
+      resource("aws:ec2/instance:Instance", "vm", {
+        ...goodInstance,
+        ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: false }],
+      }),
+      "encrypted-volumes",
+    ],
+    ["an unencrypted data volume", resource("aws:ebs/volume:Volume", "data", { size: 20 }), "encrypted-volumes"],
   ])("reports %s", async (_what, violating, policy) => {
     const violations = await policyViolations([violating, retainedLogs]);
 
@@ -120,6 +173,13 @@ describe("the policy pack", () => {
       resource("aws:route53/record:Record", "plain", { type: "CNAME" }),
       resource("aws:lambda/function:Function", "fn", goodFunction),
       retainedLogs,
+      // HTTPS open to the world is not a monitoring port; 9090 from a private block is fine.
+      resource("aws:ec2/securityGroup:SecurityGroup", "web", openIngress(443, 443)),
+      resource("aws:ec2/securityGroup:SecurityGroup", "prometheus", {
+        ingress: [{ protocol: "tcp", fromPort: 9090, toPort: 9090, cidrBlocks: ["10.10.32.0/20"] }],
+      }),
+      resource("aws:ec2/instance:Instance", "vm", goodInstance),
+      resource("aws:ebs/volume:Volume", "data", { size: 20, encrypted: true }),
     ];
 
     expect(await policyViolations(compliant)).toEqual([]);

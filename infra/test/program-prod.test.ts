@@ -48,7 +48,9 @@ describe("the Pulumi program with Pulumi.prod.yaml", () => {
       [
         "calcburst:data:GlobalTable",
         "calcburst:routing:LatencyRouting",
+        "calcburst:monitoring:GlobalMonitoring",
         ...REGIONS.map(() => "calcburst:service:RegionalService"),
+        ...REGIONS.map(() => "calcburst:monitoring:RegionalMonitoring"),
       ].sort(),
     );
     const custom = run.resources.filter((resource) => resource.custom);
@@ -60,12 +62,14 @@ describe("the Pulumi program with Pulumi.prod.yaml", () => {
     }
   });
 
-  it("exports the global URL, the regional URLs, the table name and the health check ids", () => {
+  it("exports the URLs, the table, the health checks, the monitoring instance and the alert topic", () => {
     expect(run.outputs).toEqual({
       globalUrl: `https://api.${DOMAIN}`,
       regionalUrls: Object.fromEntries(REGIONS.map((region) => [region, `https://${region}.api.${DOMAIN}`])),
       tableName: named(run, "aws:dynamodb/table:Table", "calculations-table").state.name,
       healthCheckIds: Object.fromEntries(REGIONS.map((region) => [region, `api-${region}-health-check-id`])),
+      monitoringInstanceId: "calcburst-global-monitoring-instance-id",
+      alertTopicArn: named(run, "aws:sns/topic:Topic", "calcburst-global-monitoring-alerts").state.arn,
     });
   });
 

@@ -96,4 +96,47 @@ describe("stack config", () => {
     expect(scaledMs(60, 0.05)).toBe(3000);
     expect(scaledMs(1, 0.0001)).toBe(1);
   });
+
+  it("gives each region a disjoint VPC block when the stack names none", () => {
+    const config = parseStackConfig(VALID);
+
+    expect(config.vpcCidrs).toEqual({
+      "us-east-1": "10.10.0.0/16",
+      "eu-west-1": "10.11.0.0/16",
+      "ap-southeast-2": "10.12.0.0/16",
+    });
+    expect([config.availabilityObjective, config.latencyObjectiveMs, config.replicationLagAlertSeconds]).toEqual([
+      0.9995, 250, 30,
+    ]);
+  });
+
+  it("refuses overlapping VPC blocks, a region without one and a block that is not one", () => {
+    const problems = problemsOf({
+      ...VALID,
+      "calcburst:vpcCidrs": {
+        "us-east-1": "10.0.0.0/16",
+        "eu-west-1": "10.0.128.0/17",
+        "ap-southeast-2": "10.1.0.1/16",
+      },
+    });
+    expect(problems).toEqual([
+      'vpcCidrs.ap-southeast-2: "10.1.0.1/16" is not an IPv4 CIDR block such as 10.10.0.0/16',
+      "vpcCidrs: us-east-1 (10.0.0.0/16) and eu-west-1 (10.0.128.0/17) overlap; peered VPCs need disjoint blocks",
+    ]);
+    expect(
+      problemsOf({ ...VALID, "calcburst:vpcCidrs": { "us-east-1": "10.0.0.0/16", "eu-west-1": "10.0.128.0/17" } }),
+    ).toEqual([
+      "vpcCidrs gives no block for ap-southeast-2: list every region",
+      "vpcCidrs: us-east-1 (10.0.0.0/16) and eu-west-1 (10.0.128.0/17) overlap; peered VPCs need disjoint blocks",
+    ]);
+  });
+
+  it("refuses a latency objective that is not a bucket bound, and a 100% availability objective", () => {
+    expect(problemsOf({ ...VALID, "calcburst:latencyObjectiveMs": 300, "calcburst:availabilityObjective": 1 })).toEqual(
+      [
+        "availabilityObjective must be below 1: a 100% objective leaves no error budget",
+        "latencyObjectiveMs must be a bucket bound of the request-duration histogram: 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000",
+      ],
+    );
+  });
 });

@@ -8,9 +8,15 @@ import { expect } from "vitest";
 import { type ProgramRun, type RecordedResource, runProgramUnderMocks } from "../../mock-runtime.js";
 import { policies } from "../../policy/policies.js";
 
+/** What `pulumi config set --secret grafanaAdminPassword …` holds in the tests. */
+export const TEST_GRAFANA_PASSWORD = "test-grafana-admin-password";
+
 /** Loads infra/index.ts under mocks with these (namespaced) config values. */
 export function runProgram(config: Record<string, unknown>): Promise<ProgramRun> {
-  return runProgramUnderMocks(config, () => import("../../index.js"));
+  return runProgramUnderMocks(
+    { "calcburst:grafanaAdminPassword": TEST_GRAFANA_PASSWORD, ...config },
+    () => import("../../index.js"),
+  );
 }
 
 export const ofType = (run: ProgramRun, type: string) => run.resources.filter((resource) => resource.type === type);

@@ -1,0 +1,304 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { gzipBase64, PROMETHEUS_PORT, regionalUserData } from "../../monitoring/cloud-init.js";
+import type { StackConfig } from "../../shared/stack-config.js";
+import { SUBNETS, subnetCidr } from "../network.js";
+
+/** Debian's own AWS account, which publishes the official Debian AMIs. */
+export const DEBIAN_AMI_OWNER = "136693071363";
+export const DEBIAN_AMI_NAME = "debian-12-arm64-*";
+
+/** A Debian 12 arm64 image: the distribution whose prometheus packages the local cloud runs too. */
+export function debianAmi(region: string, parent: pulumi.Resource): pulumi.Output<string> {
+  return aws.ec2
+    .getAmiOutput(
+      {
+        region,
+        owners: [DEBIAN_AMI_OWNER],
+        mostRecent: true,
+        filters: [
+          { name: "name", values: [DEBIAN_AMI_NAME] },
+          { name: "architecture", values: ["arm64"] },
+        ],
+      },
+      { parent },
+    )
+    .apply((image) => image.id);
+}
+
+/** IMDSv2 only (no token, no metadata) and encrypted root volumes: the policy pack checks both. */
+export const INSTANCE_HARDENING = {
+  metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+  rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 8 },
+} as const;
+
+/** Session Manager is the way in: no SSH key, no open port. */
+export const SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+
+export interface RegionalMonitoringArgs {
+  region: string;
+  config: StackConfig;
+  /** The region's VPC block, from the stack config; the peered VPCs' blocks must not overlap it. */
+  vpcCidr: string;
+  /** The global Prometheus's subnet: the one source besides the function allowed to reach Prometheus. */
+  globalPrometheusCidr: string;
+  /** `https://<region>.api.<domain>/health`, probed as Route 53 probes it. */
+  healthUrl: string;
+  functionName: string;
+  tableName: pulumi.Input<string>;
+  tags?: Record<string, string>;
+}
+
+/**
+ * One region's network and Prometheus: a VPC whose private subnets hold the function, with a
+ * DynamoDB gateway endpoint and no NAT (the function talks to nothing else); and a monitoring
+ * subnet whose instance runs the regional Prometheus (remote-write receiver), the blackbox
+ * exporter and the CloudWatch exporter. That subnet routes out through an internet gateway for
+ * packages and Session Manager; its security group admits only the function and the global
+ * Prometheus, on 9090.
+ */
+export class RegionalMonitoring extends pulumi.ComponentResource {
+  readonly vpc: aws.ec2.Vpc;
+  readonly vpcCidr: string;
+  readonly functionSubnetIds: pulumi.Output<string>[];
+  readonly functionSecurityGroup: aws.ec2.SecurityGroup;
+  readonly monitoringSubnet: aws.ec2.Subnet;
+  readonly monitoringRouteTable: aws.ec2.RouteTable;
+  readonly instance: aws.ec2.Instance;
+  /** host:port the global Prometheus federates. */
+  readonly prometheusAddress: pulumi.Output<string>;
+  readonly remoteWriteUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: RegionalMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("calcburst:monitoring:RegionalMonitoring", name, {}, opts);
+    const { region } = args;
+    const parent = { parent: this };
+    const tags = { ...args.tags, "calcburst:region": region };
+    this.vpcCidr = args.vpcCidr;
+
+    this.vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        region,
+        cidrBlock: args.vpcCidr,
+        enableDnsHostnames: true,
+        enableDnsSupport: true,
+        tags: { ...tags, Name: name },
+      },
+      parent,
+    );
+    const zones = aws.getAvailabilityZonesOutput({ region, state: "available" }, parent).names;
+
+    // The function's subnets: a route table with no default route, so nothing leaves but DynamoDB.
+    const functionRoutes = new aws.ec2.RouteTable(
+      `${name}-function-routes`,
+      { region, vpcId: this.vpc.id, tags },
+      parent,
+    );
+    const functionSubnets = (["functionA", "functionB"] as const).map((role, zone) => {
+      const subnet = new aws.ec2.Subnet(
+        `${name}-function-${zone}`,
+        {
+          region,
+          vpcId: this.vpc.id,
+          cidrBlock: subnetCidr(args.vpcCidr, SUBNETS[role]),
+          availabilityZone: zones.apply((names) => names[zone] ?? names[0] ?? `${region}a`),
+          tags: { ...tags, Name: `${name}-function-${zone}` },
+        },
+        parent,
+      );
+      new aws.ec2.RouteTableAssociation(
+        `${name}-function-${zone}-routes`,
+        { region, subnetId: subnet.id, routeTableId: functionRoutes.id },
+        parent,
+      );
+      return subnet;
+    });
+    this.functionSubnetIds = functionSubnets.map((subnet) => subnet.id);
+
+    const gateway = new aws.ec2.InternetGateway(`${name}-igw`, { region, vpcId: this.vpc.id, tags }, parent);
+    this.monitoringRouteTable = new aws.ec2.RouteTable(
+      `${name}-routes`,
+      { region, vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags },
+      parent,
+    );
+    const monitoringZone = zones.apply((names) => names[0] ?? `${region}a`);
+    this.monitoringSubnet = new aws.ec2.Subnet(
+      `${name}-subnet`,
+      {
+        region,
+        vpcId: this.vpc.id,
+        cidrBlock: subnetCidr(args.vpcCidr, SUBNETS.monitoring),
+        availabilityZone: monitoringZone,
+        tags: { ...tags, Name: `${name}-subnet` },
+      },
+      parent,
+    );
+    new aws.ec2.RouteTableAssociation(
+      `${name}-subnet-routes`,
+      { region, subnetId: this.monitoringSubnet.id, routeTableId: this.monitoringRouteTable.id },
+      parent,
+    );
+
+    new aws.ec2.VpcEndpoint(
+      `${name}-dynamodb`,
+      {
+        region,
+        vpcId: this.vpc.id,
+        serviceName: `com.amazonaws.${region}.dynamodb`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: [functionRoutes.id, this.monitoringRouteTable.id],
+        tags,
+      },
+      parent,
+    );
+
+    this.functionSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-function-sg`,
+      {
+        region,
+        vpcId: this.vpc.id,
+        description: "CalcBurst function: no inbound; out to DynamoDB (gateway endpoint) and the regional Prometheus",
+        egress: [
+          {
+            protocol: "-1",
+            fromPort: 0,
+            toPort: 0,
+            cidrBlocks: ["0.0.0.0/0"],
+            description: "any (no route but DynamoDB and the VPC)",
+          },
+        ],
+        tags,
+      },
+      parent,
+    );
+    const prometheusSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-prometheus-sg`,
+      {
+        region,
+        vpcId: this.vpc.id,
+        description: "Regional Prometheus: remote-write from the function, federation from the global Prometheus",
+        ingress: [
+          {
+            protocol: "tcp",
+            fromPort: PROMETHEUS_PORT,
+            toPort: PROMETHEUS_PORT,
+            securityGroups: [this.functionSecurityGroup.id],
+            description: "remote-write from the function",
+          },
+          {
+            protocol: "tcp",
+            fromPort: PROMETHEUS_PORT,
+            toPort: PROMETHEUS_PORT,
+            cidrBlocks: [args.globalPrometheusCidr],
+            description: "federation from the global Prometheus (peered VPC)",
+          },
+        ],
+        egress: [
+          {
+            protocol: "-1",
+            fromPort: 0,
+            toPort: 0,
+            cidrBlocks: ["0.0.0.0/0"],
+            description: "packages, SSM, CloudWatch, the health probe",
+          },
+        ],
+        tags,
+      },
+      parent,
+    );
+
+    const role = new aws.iam.Role(
+      `${name}-prometheus-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags,
+      },
+      parent,
+    );
+    new aws.iam.RolePolicyAttachment(
+      `${name}-prometheus-ssm`,
+      { role: role.name, policyArn: SSM_MANAGED_POLICY },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-prometheus-cloudwatch`,
+      {
+        role: role.id,
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "CloudWatchExporterReads",
+              Effect: "Allow",
+              Action: ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "tag:GetResources"],
+              Resource: "*",
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+    const profile = new aws.iam.InstanceProfile(`${name}-prometheus-profile`, { role: role.name, tags }, parent);
+
+    const data = new aws.ebs.Volume(
+      `${name}-prometheus-data`,
+      {
+        region,
+        availabilityZone: monitoringZone,
+        size: args.config.prometheusVolumeGb,
+        type: "gp3",
+        encrypted: true,
+        tags: { ...tags, Name: `${name}-prometheus-data` },
+      },
+      parent,
+    );
+    const userData = pulumi.all([data.id, args.tableName]).apply(([volumeId, tableName]) =>
+      gzipBase64(
+        regionalUserData({
+          config: args.config,
+          region,
+          healthUrl: args.healthUrl,
+          functionName: args.functionName,
+          tableName,
+          dataVolumeId: volumeId,
+        }),
+      ),
+    );
+    this.instance = new aws.ec2.Instance(
+      `${name}-prometheus`,
+      {
+        region,
+        ami: debianAmi(region, this),
+        instanceType: args.config.monitoringInstanceType,
+        subnetId: this.monitoringSubnet.id,
+        vpcSecurityGroupIds: [prometheusSecurityGroup.id],
+        // Out through the internet gateway only; the security group admits nothing from outside.
+        associatePublicIpAddress: true,
+        iamInstanceProfile: profile.name,
+        userDataBase64: userData,
+        userDataReplaceOnChange: true,
+        ...INSTANCE_HARDENING,
+        tags: { ...tags, Name: `${name}-prometheus` },
+      },
+      // A newer Debian image must not replace a running Prometheus on the next `pulumi up`.
+      { parent: this, ignoreChanges: ["ami"] },
+    );
+    new aws.ec2.VolumeAttachment(
+      `${name}-prometheus-data-attachment`,
+      { region, deviceName: "/dev/sdf", volumeId: data.id, instanceId: this.instance.id },
+      parent,
+    );
+    this.prometheusAddress = pulumi.interpolate`${this.instance.privateIp}:${PROMETHEUS_PORT}`;
+    this.remoteWriteUrl = pulumi.interpolate`http://${this.prometheusAddress}/api/v1/write`;
+
+    this.registerOutputs({
+      vpcId: this.vpc.id,
+      prometheusAddress: this.prometheusAddress,
+      remoteWriteUrl: this.remoteWriteUrl,
+    });
+  }
+}
