@@ -38,8 +38,16 @@ export interface Prices {
     usdPerOptionalFeatureMonthAwsEndpoint: number;
     healthCheckersPerCheck: number;
   };
-  cloudwatch: { usdPerGbLogsIngested: number; usdPerGbMonthLogsStored: number; usdPerAlarmMetricMonth: number };
+  cloudwatch: {
+    usdPerGbLogsIngested: number;
+    usdPerGbMonthLogsStored: number;
+    usdPerAlarmMetricMonth: number;
+    usdPerThousandMetricsRequested: number;
+  };
   dataTransferOut: { usdPerGb: number };
+  ec2OnDemandLinuxUsdPerHour: Record<string, number>;
+  ebsGp3UsdPerGbMonth: number;
+  publicIpv4UsdPerHour: number;
 }
 
 export function loadPrices(file: string = PRICES_FILE): Prices {
@@ -56,6 +64,9 @@ export interface Traffic {
   /** Share of requests that write a calculation (the rest read one back). */
   writeShare: number;
   lambdaMemoryMb: number;
+  /** The stack's Prometheus instances: one per region and the global one. */
+  monitoringInstanceType: string;
+  prometheusVolumeGb: number;
   /** Assumption: billed duration per invocation on Lambda (not measured on AWS). */
   billedDurationMs: number;
   ttlDays: number;
@@ -102,6 +113,8 @@ export const DEFAULT_TRAFFIC: Omit<Traffic, "requestsPerMinute"> = {
   regions: 2,
   writeShare: 1,
   lambdaMemoryMb: 1024,
+  monitoringInstanceType: "t4g.small",
+  prometheusVolumeGb: 20,
   billedDurationMs: 20,
   ttlDays: 30,
   healthCheckIntervalSeconds: 10,
@@ -121,6 +134,8 @@ export function trafficFor(stack: string, requestsPerMinute: number, overrides: 
     requestsPerMinute,
     regions: config.regions.length,
     lambdaMemoryMb: config.lambdaMemoryMb,
+    monitoringInstanceType: config.monitoringInstanceType,
+    prometheusVolumeGb: config.prometheusVolumeGb,
     ttlDays: config.tableTtlDays,
     healthCheckIntervalSeconds: config.healthCheckIntervalSeconds,
     logRetentionDays: config.logRetentionDays,
@@ -279,6 +294,51 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
     false,
   );
 
+  // Monitoring: a Prometheus instance per region and the global one, each with an 8 GB root
+  // volume, a data volume and a public IPv4 address (egress only; no NAT gateway).
+  const instances = regions + 1;
+  const hourly = prices.ec2OnDemandLinuxUsdPerHour[traffic.monitoringInstanceType];
+  if (hourly === undefined) {
+    throw new Error(
+      `no price for ${traffic.monitoringInstanceType} in ${PRICES_FILE}: add it from the EC2 pricing page`,
+    );
+  }
+  add(
+    "EC2",
+    `${traffic.monitoringInstanceType} Prometheus instances (monitoring)`,
+    instances,
+    "",
+    instances * hourly * prices.hoursPerMonth,
+    false,
+  );
+  const volumeGb = instances * (traffic.prometheusVolumeGb + 8);
+  add(
+    "EBS",
+    "gp3: data and root volumes of the monitoring instances",
+    volumeGb,
+    " GB",
+    volumeGb * prices.ebsGp3UsdPerGbMonth,
+    false,
+  );
+  add(
+    "VPC",
+    "public IPv4 addresses of the monitoring instances",
+    instances,
+    "",
+    instances * prices.publicIpv4UsdPerHour * prices.hoursPerMonth,
+    false,
+  );
+  // The CloudWatch exporter asks for 3 metrics a minute per region (throttles; replication average and maximum).
+  const metricsRequested = regions * 3 * 60 * 24 * 30;
+  add(
+    "CloudWatch",
+    "metrics read by the CloudWatch exporter (GetMetricData)",
+    metricsRequested,
+    "",
+    (metricsRequested / 1000) * cw.usdPerThousandMetricsRequested,
+    false,
+  );
+
   const outGb = (totalRequests * traffic.responseBytes) / GB;
   add(
     "Data transfer",
@@ -314,6 +374,6 @@ export function renderCostTable(traffic: Traffic, prices: Prices): string[] {
     ),
     `| **total** | | | **${usd(sum.monthly)}** | **${usd(sum.perMillionVariable)}** + fixed |`,
     "",
-    `Per 1 M client requests: **${usd(sum.perMillionVariable)}** of traffic-driven cost, plus ${usd(sum.fixed)} a month of fixed charges (health checks, hosted zone, alarms).`,
+    `Per 1 M client requests: **${usd(sum.perMillionVariable)}** of traffic-driven cost, plus ${usd(sum.fixed)} a month of fixed charges (health checks, hosted zone, alarms, the monitoring instances).`,
   ];
 }
