@@ -14,6 +14,11 @@ describe("the Pulumi program with three regions", () => {
       ...readStackValues("prod").values,
       "calcburst:regions": REGIONS,
       "calcburst:domain": DOMAIN,
+      "calcburst:vpcCidrs": {
+        "us-east-1": "10.10.0.0/16",
+        "eu-west-1": "10.11.0.0/16",
+        "ap-southeast-2": "10.12.0.0/16",
+      },
       "calcburst:localClientLatencyMs": {
         us: { "us-east-1": 12, "eu-west-1": 78, "ap-southeast-2": 200 },
         eu: { "us-east-1": 80, "eu-west-1": 9, "ap-southeast-2": 280 },
@@ -47,6 +52,23 @@ describe("the Pulumi program with three regions", () => {
     const latency = ofType(run, "aws:route53/record:Record").filter((record) => record.name.includes("-latency-"));
 
     expect(latency).toHaveLength(6);
+  });
+
+  it("gives every region its monitoring VPC and Prometheus, peered with the monitoring region", () => {
+    expect(ofType(run, "calcburst:monitoring:RegionalMonitoring").map((component) => component.name)).toEqual(
+      REGIONS.map((region) => `calcburst-${region}-monitoring`),
+    );
+    expect(ofType(run, "aws:ec2/vpc:Vpc").map((vpc) => [vpc.inputs.region, vpc.inputs.cidrBlock])).toEqual([
+      ["us-east-1", "10.10.0.0/16"],
+      ["eu-west-1", "10.11.0.0/16"],
+      ["ap-southeast-2", "10.12.0.0/16"],
+    ]);
+    const peerings = ofType(run, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection");
+    expect(peerings.map((peering) => [peering.inputs.region, peering.inputs.peerRegion])).toEqual([
+      ["us-east-1", "eu-west-1"],
+      ["us-east-1", "ap-southeast-2"],
+    ]);
+    expect(ofType(run, "aws:ec2/instance:Instance")).toHaveLength(REGIONS.length + 1);
   });
 
   it("passes every policy of the policy pack", async () => {
