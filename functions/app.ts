@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { batchRequestSchema, type CalculationRequest, calculationRequestSchema, idSchema } from "../shared/api.js";
+import { REGION_HEADER, batchRequestSchema, type CalculationRequest, calculationRequestSchema, idSchema } from "../shared/api.js";
 import { HEALTH_ROUTE_LABEL, NO_OPERATION_LABEL } from "../shared/metrics.js";
 import { OPERATION_ARITY, type Operation } from "../shared/operations.js";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from "../shared/problem.js";
@@ -422,7 +422,7 @@ export function createApp(deps: AppDependencies): ApiHandler {
     const response = jsonResponse(
       result.status,
       result.status >= 400 ? { ...result.body, region, durationMs } : { ...result.body, servedBy: region, durationMs },
-      { "x-calcburst-region": region, "server-timing": `app;dur=${durationMs}`, ...result.headers },
+      { [REGION_HEADER]: region, "server-timing": `app;dur=${durationMs}`, ...result.headers },
       result.contentType,
     );
     const status = String(result.status);

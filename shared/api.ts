@@ -63,3 +63,6 @@ export const batchRequestSchema = z.strictObject({
   ),
 });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
+
+/** The response header naming the region that served a request (the function sets it on AWS too). */
+export const REGION_HEADER = "x-calcburst-region";

@@ -151,6 +151,14 @@ export const schema = z
       integerBetween("replicationLagAlertSeconds", 1, 3600, "a lag worth paging about"),
       30,
     ),
+    /**
+     * A failover drill passes when its RTO stays within detection (interval × threshold, the
+     * check's timeout, the /health cache) + the record TTL + this slack.
+     */
+    drillRtoSlackSeconds: z._default(
+      integerBetween("drillRtoSlackSeconds", 0, 600, "seconds of slack on the RTO budget"),
+      10,
+    ),
     /** The VPC block of each region; they must not overlap, because the monitoring VPCs peer. */
     vpcCidrs: z.optional(
       z.record(

@@ -1,5 +1,6 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { REGION_HEADER } from "../../shared/api.js";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX } from "../../shared/problem.js";
 import { API_GATEWAY_MAX_BODY_BYTES } from "../region/server.js";
 import type { LatencyResolver, ResolutionSource } from "./resolver.js";
@@ -96,7 +97,7 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
         "region-unreachable",
         "Region unreachable",
         `the request resolved to ${region} (${source}), which cannot be reached: ${why}. On AWS the client sees a connection error until its resolver's answer expires.`,
-        { "x-calcburst-region": region, "x-calcburst-route": source },
+        { [REGION_HEADER]: region, "x-calcburst-route": source },
       );
     };
     if (base === undefined) return unreachable("the region is isolated");
@@ -113,7 +114,7 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
     });
     request.on("end", () => {
       if (size > API_GATEWAY_MAX_BODY_BYTES) {
-        response.writeHead(413, { "content-type": "application/json", "x-calcburst-region": region });
+        response.writeHead(413, { "content-type": "application/json", [REGION_HEADER]: region });
         return void response.end(JSON.stringify({ message: "Request Entity Too Large" }));
       }
       const upstream = httpRequest(
@@ -124,7 +125,7 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
           answer.on("data", (chunk: Buffer) => body.push(chunk));
           answer.on("end", () => {
             routed[region] = (routed[region] ?? 0) + 1;
-            answer.headers["x-calcburst-region"] = region;
+            answer.headers[REGION_HEADER] = region;
             answer.headers["x-calcburst-route"] = source;
             delete answer.headers["transfer-encoding"];
             response.writeHead(answer.statusCode ?? 502, answer.headers);

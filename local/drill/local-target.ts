@@ -1,0 +1,112 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { REGION_HEADER } from "../../shared/api.js";
+import type { DrillMode } from "../../shared/drill-report.js";
+import { DEFAULT_HEALTH_CACHE_MS } from "../../shared/env.js";
+import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
+import type { CloudState, CloudStatus } from "../cloud/cloud.js";
+import { CLIENT_ID_HEADER, CLIENT_LOCATION_HEADER, TARGET_REGION_HEADER } from "../router/server.js";
+import type { DrillTarget, ProbeAnswer } from "./target.js";
+
+/** A probe waits this long at most: longer than the function's 3 s data budget. */
+const PROBE_TIMEOUT_MS = 5000;
+
+export function readCloudState(stateDirectory: string): CloudState {
+  const file = path.join(stateDirectory, "state.json");
+  if (!existsSync(file)) {
+    throw new Error(`the local cloud is not running (no ${file}): start it with npm start, then run the drill`);
+  }
+  return JSON.parse(readFileSync(file, "utf8")) as CloudState;
+}
+
+async function probe(url: string, init: RequestInit): Promise<ProbeAnswer> {
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    await response.arrayBuffer();
+    return { status: response.status, region: response.headers.get(REGION_HEADER) };
+  } catch {
+    return { status: 0, region: null };
+  }
+}
+
+/** The region a location's clients are sent to when every region is healthy: the lowest latency. */
+export function preferredRegions(config: StackConfig): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config.localClientLatencyMs).map(([location, latencies]) => [
+      location,
+      [...config.regions].sort((a, b) => (latencies[a] ?? Infinity) - (latencies[b] ?? Infinity))[0] ?? "",
+    ]),
+  );
+}
+
+/**
+ * The local cloud as a drill target: probes go through the router as clients in each location
+ * (one resolver cache each, so stale answers live for the TTL as they would), regional reads
+ * use the regional name (x-calcburst-target-region), faults go through the control endpoint.
+ */
+export function localTarget(config: StackConfig, stateDirectory: string): DrillTarget {
+  const state = readCloudState(stateDirectory);
+  const control = async <T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${state.control.url}${route}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const answer = (await response.json()) as T & { detail?: string };
+    if (!response.ok) throw new Error(answer.detail ?? `the control endpoint answered ${response.status}`);
+    return answer;
+  };
+  const scale = state.timeScale;
+  return {
+    kind: "local",
+    entryPoint: state.router.url,
+    regions: config.regions,
+    locations: Object.keys(config.localClientLatencyMs),
+    preferredRegion: preferredRegions(config),
+    probeIntervalMs: Math.max(20, Math.round(state.healthCheck.intervalMs / 5)),
+    budget: {
+      detectionMs:
+        state.healthCheck.intervalMs * state.healthCheck.failureThreshold +
+        state.healthCheck.timeoutMs +
+        scaledMs(DEFAULT_HEALTH_CACHE_MS / 1000, scale),
+      ttlMs: state.recordTtlMs,
+      slackMs: scaledMs(config.drillRtoSlackSeconds, scale),
+    },
+    write: (location, id, body) =>
+      probe(`${state.router.url}/v1/calculations`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "idempotency-key": id,
+          [CLIENT_LOCATION_HEADER]: location,
+          [CLIENT_ID_HEADER]: `drill-${location}`,
+        },
+        body: JSON.stringify(body),
+      }),
+    read: (region, id) =>
+      probe(`${state.router.url}/v1/calculations/${encodeURIComponent(id)}`, {
+        headers: { [TARGET_REGION_HEADER]: region },
+      }),
+    inject: async (region, mode) => (await control<{ message: string }>("POST", "/fail", { region, mode })).message,
+    restore: async (region) => (await control<{ message: string }>("POST", "/restore", { region })).message,
+    health: async () => {
+      const status = await control<CloudStatus>("GET", "/status");
+      return Object.fromEntries(status.health.map((one) => [one.region, one.healthy]));
+    },
+    replicationLag: async () => {
+      const { replication } = await control<CloudStatus>("GET", "/status");
+      if ("error" in replication) return null;
+      const worst = (values: (number | null)[]) => {
+        const known = values.filter((value): value is number => value !== null);
+        return known.length === 0 ? null : Math.max(...known);
+      };
+      return {
+        p50Ms: worst(replication.pairs.map((pair) => pair.lag.p50Ms)),
+        p99Ms: worst(replication.pairs.map((pair) => pair.lag.p99Ms)),
+      };
+    },
+  };
+}
+
+export type { DrillMode };

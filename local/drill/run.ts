@@ -1,0 +1,241 @@
+import { randomBytes } from "node:crypto";
+import { type DrillMode, type DrillReport, type Probe, schema as reportSchema } from "../../shared/drill-report.js";
+import type { DrillTarget } from "./target.js";
+
+export interface DrillOptions {
+  stack: string;
+  region: string;
+  mode: DrillMode;
+  /** How long the fault stays in place; by default one and a half RTO budgets. */
+  outageMs?: number;
+  /** Traffic before the injection, to see the steady state. */
+  baselineMs?: number;
+  progress?: (line: string) => void;
+  now?: () => number;
+}
+
+/** An acknowledged write: what the drill promises a client it will find again. */
+interface LedgerEntry {
+  id: string;
+  region: string;
+  ackedMs: number;
+}
+
+const isSuccess = (status: number) => status >= 200 && status < 300;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every `everyMs` until it is true or `timeoutMs` passes; whether it became true. */
+async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(everyMs);
+  }
+}
+
+/**
+ * A failover drill: steady writes from every client location through the global entry point,
+ * then the fault, then the restore, measuring detection, RTO, failed requests, RPO exposure and
+ * lost acknowledged writes (which must be 0). The report says whether the RTO stayed within the
+ * budget the stack config implies.
+ */
+export async function runDrill(target: DrillTarget, options: DrillOptions): Promise<DrillReport> {
+  const { region, mode } = options;
+  const progress = options.progress ?? (() => undefined);
+  if (!target.regions.includes(region)) {
+    throw new Error(`${region} is not a region of stack ${options.stack} (${target.regions.join(", ")})`);
+  }
+  await target.prepare?.();
+  const survivors = target.regions.filter((other) => other !== region);
+  const budgetMs = target.budget.detectionMs + target.budget.ttlMs + target.budget.slackMs;
+  const outageMs = options.outageMs ?? Math.round(budgetMs * 1.5);
+  const baselineMs = options.baselineMs ?? Math.max(target.probeIntervalMs * 10, 1000);
+  const runId = randomBytes(4).toString("hex");
+  const startedAt = Date.now();
+  const clock = () => Date.now() - startedAt;
+  const probes: Probe[] = [];
+  const ledger: LedgerEntry[] = [];
+  const pending = new Set<Promise<void>>();
+  let sequence = 0;
+  let sending = true;
+
+  // Open loop: each location sends on its cadence whatever the previous request is doing, as
+  // independent clients would; a hung region does not slow the probes down.
+  const senders = target.locations.map(async (location) => {
+    while (sending) {
+      const id = `drill-${runId}-${location}-${sequence++}`;
+      const sentMs = clock();
+      const request = target.write(location, id, { operation: "add", operands: [sequence, 1] }).then((answer) => {
+        const endedMs = clock();
+        probes.push({ sentMs, endedMs, location, status: answer.status, region: answer.region });
+        if (isSuccess(answer.status) && answer.region !== null)
+          ledger.push({ id, region: answer.region, ackedMs: endedMs });
+      });
+      pending.add(request);
+      void request.finally(() => pending.delete(request));
+      await sleep(target.probeIntervalMs);
+    }
+  });
+
+  progress(
+    `drill ${runId}: ${mode} on ${region} (${target.kind}), ${target.locations.length} client locations through ${target.entryPoint}; RTO budget ${budgetMs} ms`,
+  );
+  await sleep(baselineMs);
+
+  // The fault, and its detection by the routing layer's health checks.
+  const injectedMs = clock();
+  progress(`inject: ${await target.inject(region, mode)}`);
+  let detectedMs: number | null = null;
+  const watchHealth = (async () => {
+    const found = await until(
+      async () => (await target.health())[region] === false,
+      outageMs,
+      Math.max(100, Math.round(target.probeIntervalMs / 2)),
+    );
+    if (found) {
+      detectedMs = clock();
+      progress(`detected: the health checks mark ${region} unhealthy after ${detectedMs - injectedMs} ms`);
+    }
+  })();
+  await sleep(Math.max(0, injectedMs + outageMs - clock()));
+  await watchHealth;
+
+  // RPO exposure, read during the outage: writes the failed region acknowledged that a surviving
+  // region cannot serve yet.
+  const exposed: string[] = [];
+  for (const entry of ledger.filter((one) => one.region === region)) {
+    for (const survivor of survivors) {
+      const answer = await target.read(survivor, entry.id);
+      if (answer.status !== 200) {
+        exposed.push(entry.id);
+        break;
+      }
+    }
+  }
+  progress(
+    `RPO exposure during the outage: ${exposed.length} acknowledged writes not readable in ${survivors.join(", ")}`,
+  );
+
+  const restoredMs = clock();
+  progress(`restore: ${await target.restore(region, mode)}`);
+
+  // Back to latency routing: every location served by its preferred region again.
+  const returnDeadline = budgetMs * 2 + target.budget.detectionMs;
+  const returned = await until(
+    async () =>
+      target.locations.every((location) => {
+        const recent = probes.filter(
+          (probe) => probe.location === location && probe.sentMs > clock() - target.probeIntervalMs * 3,
+        );
+        return (
+          recent.length > 0 &&
+          recent.every((probe) => isSuccess(probe.status) && probe.region === target.preferredRegion[location])
+        );
+      }),
+    returnDeadline,
+    target.probeIntervalMs,
+  );
+  const returnMs = returned ? clock() - restoredMs : null;
+  progress(
+    returned
+      ? `returned: every location on its preferred region ${returnMs} ms after the restore`
+      : "traffic did not return to latency routing in time",
+  );
+  sending = false;
+  await Promise.all(senders);
+  await Promise.all([...pending]);
+
+  // Nothing acknowledged may be lost: every write, in every region, once replication settles.
+  const missingIn = async () => {
+    const missing: string[] = [];
+    for (const entry of ledger) {
+      for (const one of target.regions) {
+        if ((await target.read(one, entry.id)).status !== 200) {
+          missing.push(entry.id);
+          break;
+        }
+      }
+    }
+    return missing;
+  };
+  let lost = await missingIn();
+  const settleDeadline = Date.now() + Math.max(10_000, budgetMs * 2);
+  while (lost.length > 0 && Date.now() < settleDeadline) {
+    await sleep(Math.max(100, target.probeIntervalMs * 2));
+    lost = await missingIn();
+  }
+  const outageWrites = ledger.filter(
+    (entry) => entry.region !== region && entry.ackedMs > injectedMs && entry.ackedMs < restoredMs,
+  );
+  const lostSet = new Set(lost);
+  progress(`verified: ${ledger.length} acknowledged writes read back from every region, ${lost.length} missing`);
+
+  // The measurements.
+  const afterInjection = probes.filter((probe) => probe.sentMs >= injectedMs && probe.sentMs < restoredMs);
+  const failures = afterInjection.filter((probe) => !isSuccess(probe.status));
+  // By when it was sent: a request to a frozen table was doomed when it left, though its 503
+  // comes after the function's 3 s data budget (which the local time scale does not shrink).
+  const lastErrorMs = failures.length === 0 ? null : Math.max(...failures.map((probe) => probe.sentMs)) - injectedMs;
+  // The first moment after which every probe of every location succeeded from a surviving region.
+  const unhealthyServed = afterInjection.filter((probe) => !isSuccess(probe.status) || probe.region === region);
+  const allServedFrom =
+    unhealthyServed.length === 0 ? injectedMs : Math.max(...unhealthyServed.map((probe) => probe.sentMs)) + 1;
+  const servedAfter = afterInjection.filter((probe) => probe.sentMs >= allServedFrom);
+  const everyLocationServed = target.locations.every((location) =>
+    servedAfter.some((probe) => probe.location === location),
+  );
+  const rtoAllServedMs = everyLocationServed ? allServedFrom - injectedMs : null;
+  const verdicts: string[] = [];
+  if (rtoAllServedMs === null)
+    verdicts.push(`not every location was served by a healthy region before the restore (${outageMs} ms outage)`);
+  else if (rtoAllServedMs > budgetMs)
+    verdicts.push(`RTO to every location served was ${rtoAllServedMs} ms, over the ${budgetMs} ms budget`);
+  if (lastErrorMs !== null && lastErrorMs > budgetMs)
+    verdicts.push(`the last client error came ${lastErrorMs} ms after the injection, over the ${budgetMs} ms budget`);
+  if (lost.length > 0) verdicts.push(`${lost.length} acknowledged writes are missing from a region after the restore`);
+  if (!returned) verdicts.push("traffic did not return to latency routing after the restore");
+
+  const at = (ms: number) => new Date(startedAt + ms).toISOString();
+  const report: DrillReport = {
+    schemaVersion: 1,
+    target: target.kind,
+    stack: options.stack,
+    region,
+    mode,
+    entryPoint: target.entryPoint,
+    locations: target.locations,
+    preferredRegion: target.preferredRegion,
+    times: {
+      startedAt: at(0),
+      injectedAt: at(injectedMs),
+      detectedAt: detectedMs === null ? null : at(detectedMs),
+      restoredAt: at(restoredMs),
+      finishedAt: at(clock()),
+    },
+    budget: { ...target.budget, rtoMs: budgetMs },
+    measured: {
+      detectionMs: detectedMs === null ? null : detectedMs - injectedMs,
+      rtoLastErrorMs: lastErrorMs,
+      rtoAllServedMs,
+      returnMs,
+      requests: probes.length,
+      failedRequests: failures.length,
+      acknowledgedWrites: ledger.length,
+      rpoExposure: exposed.length,
+      rpoExposureIds: exposed.slice(0, 50),
+      lostAcknowledgedWrites: lost.length,
+      lostIds: lost.slice(0, 50),
+      outageWritesReplicatedBack: outageWrites.every((entry) => !lostSet.has(entry.id)),
+      replicationLag: await target.replicationLag().catch(() => null),
+    },
+    passed: verdicts.length === 0,
+    failures: verdicts,
+    probes: [...probes].sort((a, b) => a.sentMs - b.sentMs),
+    timeline: null,
+  };
+  // The report is the drill's contract with whoever reads it later: check it before handing it out.
+  const checked = reportSchema.safeParse(report);
+  if (!checked.success) throw new Error(`the drill produced an invalid report: ${checked.error.issues[0]?.message}`);
+  return report;
+}

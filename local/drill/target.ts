@@ -1,0 +1,38 @@
+import type { DrillMode } from "../../shared/drill-report.js";
+
+/** One answer to a probe: the HTTP status (0 when none came) and the region that gave it. */
+export interface ProbeAnswer {
+  status: number;
+  region: string | null;
+}
+
+/**
+ * What a drill needs of the system under test. The local cloud and an AWS stack each provide
+ * one; the drill itself (run.ts) does not know which it drives.
+ */
+export interface DrillTarget {
+  kind: "local" | "aws";
+  /** The global entry point the probes go through: the router, or https://api.<domain>. */
+  entryPoint: string;
+  regions: string[];
+  /** Where probe traffic comes from; each location is one client with its own resolver cache. */
+  locations: string[];
+  /** The region each location is routed to when every region is healthy. */
+  preferredRegion: Record<string, string>;
+  /** How often each location sends a probe. */
+  probeIntervalMs: number;
+  /** The RTO budget's parts, from the stack config (and, locally, its time scale). */
+  budget: { detectionMs: number; ttlMs: number; slackMs: number };
+  /** A write through the global entry point, as a client in `location`. */
+  write(location: string, id: string, body: unknown): Promise<ProbeAnswer>;
+  /** A read of `id` from one region only, by its regional name. */
+  read(region: string, id: string): Promise<ProbeAnswer>;
+  inject(region: string, mode: DrillMode): Promise<string>;
+  restore(region: string, mode: DrillMode): Promise<string>;
+  /** Each region's health as the routing layer's health checks see it now. */
+  health(): Promise<Record<string, boolean>>;
+  /** Anything to look up before the drill starts (on AWS: the health checks, the serving region). */
+  prepare?(): Promise<void>;
+  /** Replication lag as the platform reports it, when it does. */
+  replicationLag(): Promise<{ p50Ms: number | null; p99Ms: number | null } | null>;
+}

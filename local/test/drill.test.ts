@@ -1,0 +1,106 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { DRILL_MODES, type DrillReport, schema } from "../../shared/drill-report.js";
+import { ROOT, useCloud } from "./support/cloud.js";
+
+// The failover drill as a user runs it (npm run drill's command) against a running local cloud,
+// time-scaled: all four modes, each checked against its own budget, with every write read back.
+
+const cloud = useCloud(0.05);
+const output = mkdtempSync(path.join(tmpdir(), "calcburst-drills-"));
+afterAll(() => rmSync(output, { recursive: true, force: true }));
+
+function drill(...args: string[]) {
+  const run = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "local/drill/cli.ts", "--state-dir", cloud().stateDirectory, ...args],
+    { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
+  );
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe("npm run drill against the local cloud", () => {
+  it.each(DRILL_MODES.map((mode, index) => [mode, index % 2 === 0 ? "us-east-1" : "eu-west-1"]))(
+    "fails %s over within its RTO budget, loses no acknowledged write, and writes the report and timeline",
+    (mode, region) => {
+      // Prepare
+      const json = path.join(output, `${mode}.json`);
+      const svg = path.join(output, `${mode}.svg`);
+
+      // Act
+      const run = drill("--region", region, "--mode", mode, "--json", json, "--svg", svg);
+
+      // Assess
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+      const parsed = schema.safeParse(JSON.parse(readFileSync(json, "utf8")));
+      expect(parsed.success).toBe(true);
+      const report = parsed.data as DrillReport;
+      expect(report).toMatchObject({ region, mode, target: "local", passed: true, failures: [] });
+      expect(report.measured.lostAcknowledgedWrites).toBe(0);
+      expect(report.measured.outageWritesReplicatedBack).toBe(true);
+      expect(report.measured.acknowledgedWrites).toBeGreaterThan(20);
+      expect(report.measured.detectionMs).not.toBeNull();
+      expect(report.measured.rtoAllServedMs).toBeLessThanOrEqual(report.budget.rtoMs);
+      expect(report.measured.returnMs).not.toBeNull();
+      // The drill saw the failover: after the injection some requests were served by the other region.
+      const injected = Date.parse(report.times.injectedAt) - Date.parse(report.times.startedAt);
+      const other = region === "us-east-1" ? "eu-west-1" : "us-east-1";
+      expect(
+        report.probes.some(
+          (probe) =>
+            probe.sentMs > injected &&
+            probe.location === (region === "us-east-1" ? "us" : "eu") &&
+            probe.region === other,
+        ),
+      ).toBe(true);
+      expect(run.stdout).toMatch(/lost acknowledged writes \(must be 0\)\s+0/);
+      expect(run.stdout).toContain("PASSED");
+      const picture = readFileSync(svg, "utf8");
+      expect(picture).toMatch(/^<svg /);
+      expect(picture).toContain(`${mode} drill on ${region} (local)`);
+      expect(picture).toContain(">injected<");
+      expect(picture).toContain(">restored<");
+    },
+  );
+
+  it("fails, exit 1, when the fault is lifted before the clients could move", () => {
+    // Prepare: an outage shorter than detection plus the TTL.
+    const json = path.join(output, "short.json");
+
+    // Act
+    const run = drill(
+      "--region",
+      "us-east-1",
+      "--mode",
+      "api",
+      "--duration",
+      "0.3",
+      "--json",
+      json,
+      "--svg",
+      path.join(output, "short.svg"),
+    );
+
+    // Assess
+    expect(run.status, run.stdout + run.stderr).toBe(1);
+    const report = JSON.parse(readFileSync(json, "utf8")) as DrillReport;
+    expect(report.passed).toBe(false);
+    expect(report.failures.join("\n")).toMatch(/not every location was served by a healthy region before the restore/);
+    expect(run.stdout).toContain("FAILED");
+  });
+
+  it("refuses an unknown region and isolate on AWS with exit 2, before touching anything", () => {
+    const unknown = drill("--region", "mars-1", "--mode", "api");
+    const isolate = drill("--region", "us-east-1", "--mode", "isolate", "--target", "aws");
+
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("mars-1 is not a region of stack prod (us-east-1, eu-west-1)");
+    expect(isolate.status).toBe(2);
+    expect(isolate.stderr).toContain("a global table's replication cannot be paused");
+    expect(cloud().state().regions["us-east-1"]?.faults).toEqual([]);
+    expect(existsSync(path.join(ROOT, "docs", "drills", "short.svg"))).toBe(false);
+  });
+});
