@@ -1,6 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { REGION_HEADER, batchRequestSchema, type CalculationRequest, calculationRequestSchema, idSchema } from "../shared/api.js";
+import {
+  batchRequestSchema,
+  type CalculationRequest,
+  calculationRequestSchema,
+  idSchema,
+  REGION_HEADER,
+} from "../shared/api.js";
 import { HEALTH_ROUTE_LABEL, NO_OPERATION_LABEL } from "../shared/metrics.js";
 import { OPERATION_ARITY, type Operation } from "../shared/operations.js";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from "../shared/problem.js";

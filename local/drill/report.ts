@@ -37,7 +37,7 @@ export function renderTable(report: DrillReport): string {
 }
 
 const COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"];
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /**
  * The drill as a picture: per time slice, each region's share of the answered requests
@@ -105,7 +105,7 @@ export function renderTimeline(report: DrillReport): string {
     const at = x(Date.parse(iso) - start);
     parts.push(
       `<line x1="${at.toFixed(1)}" y1="${shareTop - 8}" x2="${at.toFixed(1)}" y2="${errorTop + errorHeight}" stroke="${stroke}" stroke-width="2" stroke-dasharray="5,3"/>`,
-      `<text x="${(at + 4).toFixed(1)}" y="${shareTop - 12 + row * 12}" font-size="11" fill="${stroke}">${escape(label)}</text>`,
+      `<text x="${(at + 4).toFixed(1)}" y="${shareTop - 12 + row * 12}" font-size="11" fill="${stroke}">${escapeXml(label)}</text>`,
     );
   };
   const injected = Date.parse(report.times.injectedAt) - start;
@@ -130,13 +130,13 @@ export function renderTimeline(report: DrillReport): string {
   );
   const legend = [...regions, "failed"].map(
     (region, index) =>
-      `<rect x="${left + index * 160}" y="${height - 18}" width="12" height="12" fill="${region === "failed" ? "#e15759" : colour(region)}"/><text x="${left + index * 160 + 16}" y="${height - 8}" font-size="12">${region === "failed" ? "failed requests" : `${escape(region)}${region === report.region ? " (drilled)" : ""}`}</text>`,
+      `<rect x="${left + index * 160}" y="${height - 18}" width="12" height="12" fill="${region === "failed" ? "#e15759" : colour(region)}"/><text x="${left + index * 160 + 16}" y="${height - 8}" font-size="12">${region === "failed" ? "failed requests" : `${escapeXml(region)}${region === report.region ? " (drilled)" : ""}`}</text>`,
   );
   const title = `${report.mode} drill on ${report.region} (${report.target}): RTO ${report.measured.rtoAllServedMs === null ? "not reached" : `${(report.measured.rtoAllServedMs / 1000).toFixed(2)} s`} of ${(report.budget.rtoMs / 1000).toFixed(2)} s budget, ${report.measured.failedRequests} failed requests, ${report.measured.lostAcknowledgedWrites} lost writes — ${report.passed ? "passed" : "FAILED"}`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${left}" y="22" font-size="14" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${left}" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="10" y="${shareTop + shareHeight / 2}" font-size="11" transform="rotate(-90 10 ${shareTop + shareHeight / 2})">traffic share</text>`,
     `<text x="10" y="${errorTop + errorHeight}" font-size="11" transform="rotate(-90 10 ${errorTop + errorHeight})">failed</text>`,
     `<rect x="${left}" y="${shareTop}" width="${plotWidth}" height="${shareHeight}" fill="none" stroke="#ccc"/>`,

@@ -62,7 +62,9 @@ describe("the drill's AWS target", () => {
     const target = awsTarget(config, "prod", clients, served);
     lambda.on(UpdateFunctionConfigurationCommand).resolves({});
     // What the FunctionUpdatedV2 waiter polls: the update has finished.
-    lambda.on(GetFunctionCommand).resolves({ Configuration: { FunctionName: FUNCTION, LastUpdateStatus: "Successful" } });
+    lambda
+      .on(GetFunctionCommand)
+      .resolves({ Configuration: { FunctionName: FUNCTION, LastUpdateStatus: "Successful" } });
 
     // Act
     await target.inject("eu-west-1", "health");
