@@ -77,7 +77,14 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   // the one here does for biome) writes a lockfile that `npm ci` then calls out of sync.
   console.error("installing npm dependencies (npm install) ...");
   try {
-    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+    // artillery pulls in Playwright, whose install script would download a browser the load tests
+    // never use: say no here, so nobody has to remember the variable (package.json's allowScripts
+    // also leaves that script unapproved).
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: "1", ARTILLERY_DISABLE_TELEMETRY: "true" },
+    });
   } catch {
     console.error(`npm ${purpose}: npm install failed (its output is above); fix that, then try again.`);
     process.exit(1);

@@ -1,0 +1,31 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { PROJECT_ROOT } from "../../shared/paths.js";
+import type { StackConfig } from "../../shared/stack-config.js";
+
+export const LOAD_DIRECTORY = path.join(PROJECT_ROOT, "load");
+
+/** The scenarios under load/scenarios, by name. */
+export function scenarios(): string[] {
+  return readdirSync(path.join(LOAD_DIRECTORY, "scenarios"))
+    .filter((name) => name.endsWith(".yml"))
+    .map((name) => name.slice(0, -4))
+    .sort();
+}
+
+/**
+ * The SLO as artillery checks: p99 under the latency objective, and failed users (a 5xx, a
+ * network error or any unexpected status; the expected 4xx are not failures) within the error
+ * budget, or within one failover's worth of it when the scenario drills one.
+ */
+export function ensureFromSlo(config: StackConfig, allowedFailedShare = 1 - config.availabilityObjective) {
+  return {
+    thresholds: [{ "http.response_time.p99": config.latencyObjectiveMs }],
+    conditions: [
+      {
+        expression: `vusers.failed <= vusers.created * ${Number(allowedFailedShare.toPrecision(6))}`,
+        strict: true,
+      },
+    ],
+  };
+}
