@@ -17,12 +17,10 @@ import { localTarget, readCloudState } from "../drill/local-target.js";
 import { renderTable } from "../drill/report.js";
 import { runDrill } from "../drill/run.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
-import { ensureFromSlo, LOAD_DIRECTORY, scenarios } from "./ensure.js";
+import { ensureFromSlo, LOAD_DIRECTORY, LOCAL_CAPACITY_FILE, scenarios } from "./ensure.js";
 
 const LOAD = LOAD_DIRECTORY;
 const ARTILLERY = path.join(PROJECT_ROOT, "node_modules", ".bin", "artillery");
-/** Written by npm run bench:capacity: the request rate this machine sustains through the router. */
-export const LOCAL_CAPACITY_FILE = path.join(LOAD, "local-capacity.json");
 /** A write and a read back per user, nine in ten; one request for the rest. */
 const REQUESTS_PER_USER = 0.9 * 2 + 0.1;
 

@@ -5,6 +5,9 @@ import type { StackConfig } from "../../shared/stack-config.js";
 
 export const LOAD_DIRECTORY = path.join(PROJECT_ROOT, "load");
 
+/** Written by npm run bench:capacity: the write rate this machine sustains through the router. */
+export const LOCAL_CAPACITY_FILE = path.join(LOAD_DIRECTORY, "local-capacity.json");
+
 /** The scenarios under load/scenarios, by name. */
 export function scenarios(): string[] {
   return readdirSync(path.join(LOAD_DIRECTORY, "scenarios"))
