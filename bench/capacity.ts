@@ -119,6 +119,7 @@ function chart(steps: Step[], sustained: number, objectiveMs: number): string {
   const ticksMs = [1, 10, 100, 1000, 10_000].filter((ms) => ms <= maxMs);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    "<title>Local cloud: latency against offered load through the router (writes)</title>",
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${left}" y="22" font-size="14" font-weight="bold">Local cloud: latency against offered load through the router (writes)</text>`,
     `<line x1="${left}" y1="${bottom}" x2="${width - right}" y2="${bottom}" stroke="#444"/>`,

@@ -78,7 +78,7 @@ function badCalculation(request, context, events, next) {
   return next();
 }
 
-function readBack(request, context, events, next) {
+function readBack(request, context, _events, next) {
   client(request, context);
   return next();
 }

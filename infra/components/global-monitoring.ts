@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { globalUserData, gzipBase64 } from "../../monitoring/cloud-init.js";
 import type { StackConfig } from "../../shared/stack-config.js";
-import { debianAmi, INSTANCE_HARDENING, type RegionalMonitoring, SSM_MANAGED_POLICY } from "./regional-monitoring.js";
+import { monitoringHost } from "./monitoring-host.js";
+import type { RegionalMonitoring } from "./regional-monitoring.js";
 
 export interface GlobalMonitoringArgs {
   config: StackConfig;
@@ -96,33 +97,6 @@ export class GlobalMonitoring extends pulumi.ComponentResource {
       parent,
     );
 
-    const role = new aws.iam.Role(
-      `${name}-role`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-        tags,
-      },
-      parent,
-    );
-    new aws.iam.RolePolicyAttachment(`${name}-ssm`, { role: role.name, policyArn: SSM_MANAGED_POLICY }, parent);
-    new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        role: role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Sid: "AlertmanagerToSns", Effect: "Allow", Action: ["sns:Publish"], Resource: this.alertTopic.arn },
-            { Sid: "GrafanaPassword", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: password.arn },
-          ],
-        }),
-      },
-      parent,
-    );
-    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, parent);
     const securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
       {
@@ -142,57 +116,43 @@ export class GlobalMonitoring extends pulumi.ComponentResource {
       },
       parent,
     );
-    const data = new aws.ebs.Volume(
-      `${name}-data`,
-      {
-        region,
-        availabilityZone: home.monitoringSubnet.availabilityZone,
-        size: args.config.prometheusVolumeGb,
-        type: "gp3",
-        encrypted: true,
-        tags: { ...tags, Name: `${name}-data` },
-      },
-      parent,
-    );
     const regionalServers = pulumi.all(
       args.regions.map(({ region: serverRegion, monitoring }) =>
         monitoring.prometheusAddress.apply((address) => ({ region: serverRegion, address })),
       ),
     );
-    const userData = pulumi
-      .all([regionalServers, this.alertTopic.arn, password.name, data.id])
-      .apply(([servers, topicArn, parameterName, volumeId]) =>
-        gzipBase64(
-          globalUserData({
-            config: args.config,
-            regionalServers: servers,
-            alertTopicArn: topicArn,
-            grafanaPasswordParameter: parameterName,
-            dataVolumeId: volumeId,
-          }),
-        ),
-      );
-    this.instance = new aws.ec2.Instance(
-      `${name}-instance`,
+    this.instance = monitoringHost(
+      name,
       {
         region,
-        ami: debianAmi(region, this),
+        subnet: home.monitoringSubnet,
+        securityGroupId: securityGroup.id,
         instanceType: args.config.monitoringInstanceType,
-        subnetId: home.monitoringSubnet.id,
-        vpcSecurityGroupIds: [securityGroup.id],
-        associatePublicIpAddress: true,
-        iamInstanceProfile: profile.name,
-        userDataBase64: userData,
-        userDataReplaceOnChange: true,
-        ...INSTANCE_HARDENING,
-        tags: { ...tags, Name: `${name}-prometheus-grafana` },
+        dataVolumeGb: args.config.prometheusVolumeGb,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "AlertmanagerToSns", Effect: "Allow", Action: ["sns:Publish"], Resource: this.alertTopic.arn },
+            { Sid: "GrafanaPassword", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: password.arn },
+          ],
+        }),
+        userData: (dataVolumeId) =>
+          pulumi
+            .all([regionalServers, this.alertTopic.arn, password.name, dataVolumeId])
+            .apply(([servers, topicArn, parameterName, volumeId]) =>
+              gzipBase64(
+                globalUserData({
+                  config: args.config,
+                  regionalServers: servers,
+                  alertTopicArn: topicArn,
+                  grafanaPasswordParameter: parameterName,
+                  dataVolumeId: volumeId,
+                }),
+              ),
+            ),
+        tags,
       },
-      { parent: this, ignoreChanges: ["ami"] },
-    );
-    new aws.ec2.VolumeAttachment(
-      `${name}-data-attachment`,
-      { region, deviceName: "/dev/sdf", volumeId: data.id, instanceId: this.instance.id },
-      parent,
+      this,
     );
 
     this.registerOutputs({ instanceId: this.instance.id, alertTopicArn: this.alertTopic.arn });

@@ -3,37 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { gzipBase64, PROMETHEUS_PORT, regionalUserData } from "../../monitoring/cloud-init.js";
 import type { StackConfig } from "../../shared/stack-config.js";
 import { SUBNETS, subnetCidr } from "../network.js";
-
-/** Debian's own AWS account, which publishes the official Debian AMIs. */
-export const DEBIAN_AMI_OWNER = "136693071363";
-export const DEBIAN_AMI_NAME = "debian-12-arm64-*";
-
-/** A Debian 12 arm64 image: the distribution whose prometheus packages the local cloud runs too. */
-export function debianAmi(region: string, parent: pulumi.Resource): pulumi.Output<string> {
-  return aws.ec2
-    .getAmiOutput(
-      {
-        region,
-        owners: [DEBIAN_AMI_OWNER],
-        mostRecent: true,
-        filters: [
-          { name: "name", values: [DEBIAN_AMI_NAME] },
-          { name: "architecture", values: ["arm64"] },
-        ],
-      },
-      { parent },
-    )
-    .apply((image) => image.id);
-}
-
-/** IMDSv2 only (no token, no metadata) and encrypted root volumes: the policy pack checks both. */
-export const INSTANCE_HARDENING = {
-  metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-  rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: 8 },
-} as const;
-
-/** Session Manager is the way in: no SSH key, no open port. */
-export const SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+import { monitoringHost } from "./monitoring-host.js";
 
 export interface RegionalMonitoringArgs {
   region: string;
@@ -208,26 +178,14 @@ export class RegionalMonitoring extends pulumi.ComponentResource {
       parent,
     );
 
-    const role = new aws.iam.Role(
-      `${name}-prometheus-role`,
+    this.instance = monitoringHost(
+      `${name}-prometheus`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-        tags,
-      },
-      parent,
-    );
-    new aws.iam.RolePolicyAttachment(
-      `${name}-prometheus-ssm`,
-      { role: role.name, policyArn: SSM_MANAGED_POLICY },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-prometheus-cloudwatch`,
-      {
-        role: role.id,
+        region,
+        subnet: this.monitoringSubnet,
+        securityGroupId: prometheusSecurityGroup.id,
+        instanceType: args.config.monitoringInstanceType,
+        dataVolumeGb: args.config.prometheusVolumeGb,
         policy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
@@ -239,58 +197,22 @@ export class RegionalMonitoring extends pulumi.ComponentResource {
             },
           ],
         }),
+        userData: (dataVolumeId) =>
+          pulumi.all([dataVolumeId, args.tableName]).apply(([volumeId, tableName]) =>
+            gzipBase64(
+              regionalUserData({
+                config: args.config,
+                region,
+                healthUrl: args.healthUrl,
+                functionName: args.functionName,
+                tableName,
+                dataVolumeId: volumeId,
+              }),
+            ),
+          ),
+        tags,
       },
-      parent,
-    );
-    const profile = new aws.iam.InstanceProfile(`${name}-prometheus-profile`, { role: role.name, tags }, parent);
-
-    const data = new aws.ebs.Volume(
-      `${name}-prometheus-data`,
-      {
-        region,
-        availabilityZone: monitoringZone,
-        size: args.config.prometheusVolumeGb,
-        type: "gp3",
-        encrypted: true,
-        tags: { ...tags, Name: `${name}-prometheus-data` },
-      },
-      parent,
-    );
-    const userData = pulumi.all([data.id, args.tableName]).apply(([volumeId, tableName]) =>
-      gzipBase64(
-        regionalUserData({
-          config: args.config,
-          region,
-          healthUrl: args.healthUrl,
-          functionName: args.functionName,
-          tableName,
-          dataVolumeId: volumeId,
-        }),
-      ),
-    );
-    this.instance = new aws.ec2.Instance(
-      `${name}-prometheus`,
-      {
-        region,
-        ami: debianAmi(region, this),
-        instanceType: args.config.monitoringInstanceType,
-        subnetId: this.monitoringSubnet.id,
-        vpcSecurityGroupIds: [prometheusSecurityGroup.id],
-        // Out through the internet gateway only; the security group admits nothing from outside.
-        associatePublicIpAddress: true,
-        iamInstanceProfile: profile.name,
-        userDataBase64: userData,
-        userDataReplaceOnChange: true,
-        ...INSTANCE_HARDENING,
-        tags: { ...tags, Name: `${name}-prometheus` },
-      },
-      // A newer Debian image must not replace a running Prometheus on the next `pulumi up`.
-      { parent: this, ignoreChanges: ["ami"] },
-    );
-    new aws.ec2.VolumeAttachment(
-      `${name}-prometheus-data-attachment`,
-      { region, deviceName: "/dev/sdf", volumeId: data.id, instanceId: this.instance.id },
-      parent,
+      this,
     );
     this.prometheusAddress = pulumi.interpolate`${this.instance.privateIp}:${PROMETHEUS_PORT}`;
     this.remoteWriteUrl = pulumi.interpolate`http://${this.prometheusAddress}/api/v1/write`;

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
 import { ACCESS_LOG_FORMAT } from "../access-log.js";
+import { assumableBy } from "../iam.js";
 
 /** DESIGN.md §3, plus `$default` so an unknown route gets the function's problem+json 404. */
 export const ROUTE_KEYS = [
@@ -93,10 +94,7 @@ export class RegionalService extends pulumi.ComponentResource {
     const role = new aws.iam.Role(
       `${name}-role`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: assumableBy("lambda.amazonaws.com"),
         tags,
       },
       parent,

@@ -61,7 +61,7 @@ describe("the monitoring resources of Pulumi.prod.yaml", () => {
       subnetIds: [`${prefix}-function-0-id`, `${prefix}-function-1-id`],
       securityGroupIds: [`${prefix}-function-sg-id`],
     });
-    const instance = named(run, "aws:ec2/instance:Instance", `${prefix}-prometheus`);
+    const instance = named(run, "aws:ec2/instance:Instance", `${prefix}-prometheus-instance`);
     const variables = (fn.environment as { variables: Record<string, string> }).variables;
     expect(variables.CALCBURST_REMOTE_WRITE_URL).toBe(`http://${instance.state.privateIp}:9090/api/v1/write`);
     expect(fn.name).toBe(`calcburst-prod-${region}`);
@@ -72,7 +72,7 @@ describe("the monitoring resources of Pulumi.prod.yaml", () => {
     (region) => {
       // Prepare
       const prefix = `calcburst-${region}-monitoring`;
-      const instance = named(run, "aws:ec2/instance:Instance", `${prefix}-prometheus`);
+      const instance = named(run, "aws:ec2/instance:Instance", `${prefix}-prometheus-instance`);
 
       // Assess: reachable on 9090 from the function's group and the global Prometheus's subnet only.
       const group = named(run, "aws:ec2/securityGroup:SecurityGroup", `${prefix}-prometheus-sg`).inputs;
@@ -101,7 +101,7 @@ describe("the monitoring resources of Pulumi.prod.yaml", () => {
         named(run, "aws:ec2/volumeAttachment:VolumeAttachment", `${prefix}-prometheus-data-attachment`).inputs,
       ).toMatchObject({
         volumeId: `${prefix}-prometheus-data-id`,
-        instanceId: `${prefix}-prometheus-id`,
+        instanceId: `${prefix}-prometheus-instance-id`,
       });
 
       // Assess: cloud-init installs Debian's Prometheus with the rendered config and rules.
@@ -181,7 +181,7 @@ describe("the monitoring resources of Pulumi.prod.yaml", () => {
       const regional = named(
         run,
         "aws:ec2/instance:Instance",
-        `calcburst-${target.labels.region}-monitoring-prometheus`,
+        `calcburst-${target.labels.region}-monitoring-prometheus-instance`,
       );
       expect(target.targets).toEqual([`${regional.state.privateIp}:9090`]);
     }

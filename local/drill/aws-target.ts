@@ -7,11 +7,10 @@ import {
   waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
 import { GetHealthCheckStatusCommand, ListHealthChecksCommand, Route53Client } from "@aws-sdk/client-route-53";
-import { REGION_HEADER } from "../../shared/api.js";
 import type { DrillMode } from "../../shared/drill-report.js";
 import { DEFAULT_HEALTH_CACHE_MS, KILL_SWITCH_VARIABLE } from "../../shared/env.js";
 import type { StackConfig } from "../../shared/stack-config.js";
-import type { DrillTarget, ProbeAnswer } from "./target.js";
+import { type DrillTarget, probe as probeOnce } from "./target.js";
 
 /** Route 53 waits 4 s for a connection and 2 s for the answer before a check fails. */
 const ROUTE53_CHECK_TIMEOUT_MS = 4000;
@@ -68,15 +67,7 @@ export function awsTarget(
   const globalName = `api.${config.domain}`;
   const regionalName = (region: string) => `${region}.api.${config.domain}`;
   const healthCheckIds = new Map<string, string>();
-  const probe = async (url: string, init: RequestInit): Promise<ProbeAnswer> => {
-    try {
-      const response = await send(url, { ...init, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-      await response.arrayBuffer();
-      return { status: response.status, region: response.headers.get(REGION_HEADER) };
-    } catch {
-      return { status: 0, region: null };
-    }
-  };
+  const probe = (url: string, init: RequestInit) => probeOnce(url, init, PROBE_TIMEOUT_MS, send);
   const functionConfiguration = (region: string) =>
     clients.lambda(region).send(new GetFunctionConfigurationCommand({ FunctionName: functionNameOf(stack, region) }));
   const setKillSwitch = async (region: string, disabled: boolean) => {

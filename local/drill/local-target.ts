@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { REGION_HEADER } from "../../shared/api.js";
 import type { DrillMode } from "../../shared/drill-report.js";
 import { DEFAULT_HEALTH_CACHE_MS } from "../../shared/env.js";
 import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
 import type { CloudState, CloudStatus } from "../cloud/cloud.js";
 import { CLIENT_ID_HEADER, CLIENT_LOCATION_HEADER, TARGET_REGION_HEADER } from "../router/server.js";
-import type { DrillTarget, ProbeAnswer } from "./target.js";
+import { type DrillTarget, probe as probeOnce } from "./target.js";
 
 /** A probe waits this long at most: longer than the function's 3 s data budget. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -17,16 +16,6 @@ export function readCloudState(stateDirectory: string): CloudState {
     throw new Error(`the local cloud is not running (no ${file}): start it with npm start, then run the drill`);
   }
   return JSON.parse(readFileSync(file, "utf8")) as CloudState;
-}
-
-async function probe(url: string, init: RequestInit): Promise<ProbeAnswer> {
-  try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    await response.arrayBuffer();
-    return { status: response.status, region: response.headers.get(REGION_HEADER) };
-  } catch {
-    return { status: 0, region: null };
-  }
 }
 
 /** The region a location's clients are sent to when every region is healthy: the lowest latency. */
@@ -45,6 +34,7 @@ export function preferredRegions(config: StackConfig): Record<string, string> {
  * use the regional name (x-calcburst-target-region), faults go through the control endpoint.
  */
 export function localTarget(config: StackConfig, stateDirectory: string): DrillTarget {
+  const probe = (url: string, init: RequestInit) => probeOnce(url, init, PROBE_TIMEOUT_MS);
   const state = readCloudState(stateDirectory);
   const control = async <T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${state.control.url}${route}`, {

@@ -135,6 +135,7 @@ export function renderTimeline(report: DrillReport): string {
   const title = `${report.mode} drill on ${report.region} (${report.target}): RTO ${report.measured.rtoAllServedMs === null ? "not reached" : `${(report.measured.rtoAllServedMs / 1000).toFixed(2)} s`} of ${(report.budget.rtoMs / 1000).toFixed(2)} s budget, ${report.measured.failedRequests} failed requests, ${report.measured.lostAcknowledgedWrites} lost writes — ${report.passed ? "passed" : "FAILED"}`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${left}" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="10" y="${shareTop + shareHeight / 2}" font-size="11" transform="rotate(-90 10 ${shareTop + shareHeight / 2})">traffic share</text>`,

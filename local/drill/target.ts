@@ -1,3 +1,4 @@
+import { REGION_HEADER } from "../../shared/api.js";
 import type { DrillMode } from "../../shared/drill-report.js";
 
 /** One answer to a probe: the HTTP status (0 when none came) and the region that gave it. */
@@ -35,4 +36,20 @@ export interface DrillTarget {
   prepare?(): Promise<void>;
   /** Replication lag as the platform reports it, when it does. */
   replicationLag(): Promise<{ p50Ms: number | null; p99Ms: number | null } | null>;
+}
+
+/** One probe request: its status and serving region, or status 0 when no answer came in time. */
+export async function probe(
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  send: typeof fetch = fetch,
+): Promise<ProbeAnswer> {
+  try {
+    const response = await send(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer();
+    return { status: response.status, region: response.headers.get(REGION_HEADER) };
+  } catch {
+    return { status: 0, region: null };
+  }
 }

@@ -66,6 +66,23 @@ describe("npm run load", () => {
     expect(run.stdout).toContain("ensure: FAILED");
   });
 
+  it("runs a drill during failover-under-load: the drill passes and the errors stay within one failover's share", () => {
+    // Prepare
+    const report = path.join(output, "failover.json");
+
+    // Act
+    const run = load("failover-under-load", "--state-dir", cloud().stateDirectory, "--output", report);
+
+    // Assess
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/drill: inject: us-east-1's API is stopped/);
+    expect(run.stdout).toMatch(/lost acknowledged writes \(must be 0\)\s+0/);
+    expect(run.stdout).toContain("ok: vusers.failed <= vusers.created * 0.25");
+    expect(run.stdout).toContain("ensure: the SLO thresholds held");
+    const { counters } = (JSON.parse(readFileSync(report, "utf8")) as ArtilleryReport).aggregate;
+    expect(counters["http.codes.201"]).toBeGreaterThan(100);
+  });
+
   it("names the scenarios when given an unknown one", () => {
     const run = load("stampede");
 
