@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     config: {
       plugins: {
         // A failover spends errors by design: allow one drill's RTO budget of them.
-        ensure: ensureFromSlo(config, drilled ? 0.25 : undefined),
+        ensure: ensureFromSlo(config, drilled ? { allowedFailedShare: 0.25 } : undefined),
       },
     },
   };

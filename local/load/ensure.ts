@@ -19,16 +19,13 @@ export function scenarios(): string[] {
 /**
  * The SLO as artillery checks: p99 under the latency objective, and failed users (a 5xx, a
  * network error or any unexpected status; the expected 4xx are not failures) within the error
- * budget, or within one failover's worth of it when the scenario drills one.
+ * budget. A run that drills a failover is held to one failover's share of errors instead, and
+ * not to the latency objective: cold starts and retries in the surviving region are the point.
  */
-export function ensureFromSlo(config: StackConfig, allowedFailedShare = 1 - config.availabilityObjective) {
+export function ensureFromSlo(config: StackConfig, failover?: { allowedFailedShare: number }) {
+  const allowed = failover?.allowedFailedShare ?? 1 - config.availabilityObjective;
   return {
-    thresholds: [{ "http.response_time.p99": config.latencyObjectiveMs }],
-    conditions: [
-      {
-        expression: `vusers.failed <= vusers.created * ${Number(allowedFailedShare.toPrecision(6))}`,
-        strict: true,
-      },
-    ],
+    thresholds: failover === undefined ? [{ "http.response_time.p99": config.latencyObjectiveMs }] : [],
+    conditions: [{ expression: `vusers.failed <= vusers.created * ${Number(allowed.toPrecision(6))}`, strict: true }],
   };
 }

@@ -64,6 +64,7 @@ describe("npm run drill against the local cloud", () => {
       expect(picture).toContain(">injected<");
       expect(picture).toContain(">restored<");
     },
+    120_000,
   );
 
   it("fails, exit 1, when the fault is lifted before the clients could move", () => {

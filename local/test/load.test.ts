@@ -81,7 +81,7 @@ describe("npm run load", () => {
     expect(run.stdout).toContain("ensure: the SLO thresholds held");
     const { counters } = (JSON.parse(readFileSync(report, "utf8")) as ArtilleryReport).aggregate;
     expect(counters["http.codes.201"]).toBeGreaterThan(100);
-  });
+  }, 120_000);
 
   it("names the scenarios when given an unknown one", () => {
     const run = load("stampede");
@@ -90,12 +90,16 @@ describe("npm run load", () => {
     expect(run.stderr).toContain("scenarios: failover-under-load, geo-mix, smoke, spike, steady");
   });
 
-  it("derives its thresholds from the stack's SLO", () => {
+  it("derives its thresholds from the stack's SLO, and a failover's from one drill's share of errors", () => {
     const { config } = loadStack("prod");
 
     expect(ensureFromSlo(config)).toEqual({
       thresholds: [{ "http.response_time.p99": 250 }],
       conditions: [{ expression: "vusers.failed <= vusers.created * 0.0005", strict: true }],
+    });
+    expect(ensureFromSlo(config, { allowedFailedShare: 0.25 })).toEqual({
+      thresholds: [],
+      conditions: [{ expression: "vusers.failed <= vusers.created * 0.25", strict: true }],
     });
   });
 });
