@@ -12,6 +12,7 @@ import { HANDLER_BUNDLE as BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
 import { loadStack } from "../shared/stack-file.js";
 import { type CloudState, type CloudStatus, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
 import { startControlServer } from "./cloud/control.js";
+import { ControlError, callControl, readCloudState } from "./cloud/control-client.js";
 import { runDemo } from "./demo.js";
 import { findMonitoringBinaries } from "./monitoring/binaries.js";
 import { quietSdkNodeWarning } from "./sdk-warning.js";
@@ -157,30 +158,11 @@ function refuseIfRunning(stateDirectory: string): void {
 }
 
 function readState(): CloudState {
-  const file = path.join(path.resolve(flags["state-dir"]), "state.json");
-  if (!existsSync(file)) {
-    throw new UsageError(
-      `the local cloud is not running (no ${path.relative(process.cwd(), file)}): start it with npm start`,
-    );
-  }
-  return JSON.parse(readFileSync(file, "utf8")) as CloudState;
+  return readCloudState(path.resolve(flags["state-dir"]));
 }
 
-async function control<T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
-  const state = readState();
-  const response = await fetch(`${state.control.url}${route}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(15_000),
-  }).catch((error: Error) => {
-    throw new UsageError(
-      `the local cloud (pid ${state.supervisor.pid}) does not answer on ${state.control.url}: ${error.message}. If it crashed, start it again with npm start`,
-    );
-  });
-  const answer = (await response.json()) as T & { detail?: string };
-  if (!response.ok) throw new UsageError(answer.detail ?? `HTTP ${response.status}`);
-  return answer;
+function control<T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
+  return callControl<T>(readState(), method, route, body);
 }
 
 function printStatus(status: CloudStatus): void {
@@ -273,5 +255,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
-  process.exit(error instanceof UsageError ? 2 : 1);
+  process.exit(error instanceof UsageError || error instanceof ControlError ? 2 : 1);
 });

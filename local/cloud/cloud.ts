@@ -465,6 +465,11 @@ export class LocalCloud {
     renameSync(temporary, this.stateFile);
   }
 
+  /** Each region as the router's health checks see it now. */
+  healthChecks(): RegionHealth[] {
+    return this.checks?.status() ?? [];
+  }
+
   async status(): Promise<CloudStatus> {
     const functions: Record<string, RegionStats | null> = {};
     for (const runtime of this.regions.values()) {
@@ -482,7 +487,7 @@ export class LocalCloud {
       .catch((error: Error) => ({ error: `the replicator did not answer: ${error.message}` }));
     return {
       state: this.state(),
-      health: this.checks?.status() ?? [],
+      health: this.healthChecks(),
       routingTable: this.resolver?.routingTable() ?? {},
       resolverCache: this.resolver?.cachedClients() ?? {},
       routedRequests: this.router?.routed() ?? {},

@@ -36,7 +36,8 @@ function refuse(response: ServerResponse, status: number, detail: string): void 
 }
 
 /**
- * The drill interface of a running local cloud, on loopback only: GET /status, POST /fail
+ * The drill interface of a running local cloud, on loopback only: GET /status, GET
+ * /health-checks (the router's view alone, cheap enough to poll), POST /fail
  * `{region, mode}`, POST /restore `{region}`. `npm run local -- …` is its client.
  */
 export async function startControlServer(cloud: LocalCloud): Promise<ControlServer> {
@@ -44,6 +45,8 @@ export async function startControlServer(cloud: LocalCloud): Promise<ControlServ
     void (async () => {
       try {
         if (request.method === "GET" && request.url === "/status") return reply(response, 200, await cloud.status());
+        if (request.method === "GET" && request.url === "/health-checks")
+          return reply(response, 200, cloud.healthChecks());
         if (request.method === "POST" && (request.url === "/fail" || request.url === "/restore")) {
           const body = await readJson(request);
           const region = typeof body.region === "string" ? body.region : "";
@@ -54,7 +57,11 @@ export async function startControlServer(cloud: LocalCloud): Promise<ControlServ
           }
           return reply(response, 200, { message: await cloud.fail(region, mode) });
         }
-        refuse(response, 404, "the control endpoint serves GET /status, POST /fail and POST /restore");
+        refuse(
+          response,
+          404,
+          "the control endpoint serves GET /status, GET /health-checks, POST /fail and POST /restore",
+        );
       } catch (error) {
         refuse(response, 400, error instanceof Error ? error.message : String(error));
       }

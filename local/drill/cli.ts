@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { DRILL_MODES, type DrillMode } from "../../shared/drill-report.js";
 import { PROJECT_ROOT } from "../../shared/paths.js";
 import { loadStack } from "../../shared/stack-file.js";
+import { ControlError } from "../cloud/control-client.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
 import { AWS_MODE_ACTIONS, awsTarget } from "./aws-target.js";
 import { localTarget } from "./local-target.js";
@@ -76,5 +77,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
-  process.exit(error instanceof UsageError ? 2 : 1);
+  process.exit(error instanceof UsageError || error instanceof ControlError ? 2 : 1);
 });

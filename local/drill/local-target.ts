@@ -1,22 +1,14 @@
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import type { DrillMode } from "../../shared/drill-report.js";
 import { DEFAULT_HEALTH_CACHE_MS } from "../../shared/env.js";
 import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
-import type { CloudState, CloudStatus } from "../cloud/cloud.js";
+import type { CloudStatus } from "../cloud/cloud.js";
+import { callControl, readCloudState } from "../cloud/control-client.js";
+import type { RegionHealth } from "../router/health-checks.js";
 import { CLIENT_ID_HEADER, CLIENT_LOCATION_HEADER, TARGET_REGION_HEADER } from "../router/server.js";
 import { type DrillTarget, probe as probeOnce } from "./target.js";
 
 /** A probe waits this long at most: longer than the function's 3 s data budget. */
 const PROBE_TIMEOUT_MS = 5000;
-
-export function readCloudState(stateDirectory: string): CloudState {
-  const file = path.join(stateDirectory, "state.json");
-  if (!existsSync(file)) {
-    throw new Error(`the local cloud is not running (no ${file}): start it with npm start, then run the drill`);
-  }
-  return JSON.parse(readFileSync(file, "utf8")) as CloudState;
-}
 
 /** The region a location's clients are sent to when every region is healthy: the lowest latency. */
 export function preferredRegions(config: StackConfig): Record<string, string> {
@@ -36,17 +28,8 @@ export function preferredRegions(config: StackConfig): Record<string, string> {
 export function localTarget(config: StackConfig, stateDirectory: string): DrillTarget {
   const probe = (url: string, init: RequestInit) => probeOnce(url, init, PROBE_TIMEOUT_MS);
   const state = readCloudState(stateDirectory);
-  const control = async <T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${state.control.url}${route}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const answer = (await response.json()) as T & { detail?: string };
-    if (!response.ok) throw new Error(answer.detail ?? `the control endpoint answered ${response.status}`);
-    return answer;
-  };
+  const control = <T>(method: "GET" | "POST", route: string, body?: unknown) =>
+    callControl<T>(state, method, route, body);
   const scale = state.timeScale;
   return {
     kind: "local",
@@ -80,9 +63,10 @@ export function localTarget(config: StackConfig, stateDirectory: string): DrillT
       }),
     inject: async (region, mode) => (await control<{ message: string }>("POST", "/fail", { region, mode })).message,
     restore: async (region) => (await control<{ message: string }>("POST", "/restore", { region })).message,
+    // The router's health checks only: the full /status asks every child, too much to poll.
     health: async () => {
-      const status = await control<CloudStatus>("GET", "/status");
-      return Object.fromEntries(status.health.map((one) => [one.region, one.healthy]));
+      const checks = await control<RegionHealth[]>("GET", "/health-checks");
+      return Object.fromEntries(checks.map((one) => [one.region, one.healthy]));
     },
     replicationLag: async () => {
       const { replication } = await control<CloudStatus>("GET", "/status");

@@ -1,0 +1,39 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { CloudState } from "./cloud.js";
+
+/** The local cloud is not running, does not answer, or refused an order: a user's matter, not a bug. */
+export class ControlError extends Error {}
+
+/** The running cloud's state file, or a ControlError saying how to start one. */
+export function readCloudState(stateDirectory: string): CloudState {
+  const file = path.join(stateDirectory, "state.json");
+  if (!existsSync(file)) {
+    throw new ControlError(
+      `the local cloud is not running (no ${path.relative(process.cwd(), file) || file}): start it with npm start`,
+    );
+  }
+  return JSON.parse(readFileSync(file, "utf8")) as CloudState;
+}
+
+/** One call to the cloud's control endpoint (local/cloud/control.ts); a refusal's detail becomes the error. */
+export async function callControl<T>(
+  state: CloudState,
+  method: "GET" | "POST",
+  route: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${state.control.url}${route}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(15_000),
+  }).catch((error: Error) => {
+    throw new ControlError(
+      `the local cloud (pid ${state.supervisor.pid}) does not answer on ${state.control.url}: ${error.message}. If it crashed, start it again with npm start`,
+    );
+  });
+  const answer = (await response.json()) as T & { detail?: string };
+  if (!response.ok) throw new ControlError(answer.detail ?? `HTTP ${response.status}`);
+  return answer;
+}
