@@ -19,7 +19,7 @@ import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundat
 import { REPLICATION_METRICS } from "../shared/metrics.js";
 import type { StackConfig } from "../shared/stack-config.js";
 import { JOBS } from "./rules.js";
-import { BURN_RATE_ALERTS, DASHBOARD_WINDOW, slos } from "./slo.js";
+import { BURN_RATE_ALERTS, DASHBOARD_WINDOW, errorBudget, slos } from "./slo.js";
 
 /**
  * "CalcBurst — global": the global Prometheus's view of every region, as code
@@ -146,7 +146,7 @@ export function errorBudgetBurnPanel(config: StackConfig) {
     `How many times faster than sustainable each SLO spends its budget; ${fastest?.burnRate ?? 14.4} over 1 h with 5 m pages.`,
   ).min(0);
   for (const [index, slo] of slos(config).entries()) {
-    const budget = Number((1 - slo.objective).toPrecision(6));
+    const budget = errorBudget(slo);
     panel.withTarget(
       query(
         `job:calcburst_${slo.sli}:ratio_rate1h / ${budget}`,

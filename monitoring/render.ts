@@ -27,14 +27,14 @@ export function toYaml(value: unknown, generatedFrom: string): string {
 
 export function ruleFileTexts(
   config: StackConfig,
-  options: Omit<RuleOptions, "target">,
+  options: RuleOptions,
   targets: readonly MonitoringTarget[],
 ): Record<string, string> {
   const source = "monitoring/rules.ts";
   const texts: Record<string, string> = {
-    [RULE_FILES.regional]: toYaml(regionalRules(config, { ...options, target: "local" }), source),
-    [RULE_FILES.global]: toYaml(globalRules(config, { ...options, target: "local" }), source),
-    [RULE_FILES.alerts]: toYaml(alertRules(config, { ...options, target: "local" }), source),
+    [RULE_FILES.regional]: toYaml(regionalRules(config, options), source),
+    [RULE_FILES.global]: toYaml(globalRules(config, options), source),
+    [RULE_FILES.alerts]: toYaml(alertRules(config, options), source),
   };
   for (const target of targets)
     texts[RULE_FILES.platform(target)] = toYaml(platformRules({ ...options, target }), source);

@@ -4,11 +4,11 @@ import { scaleDuration } from "./duration.js";
 import {
   BURN_RATE_ALERTS,
   DASHBOARD_WINDOW,
+  errorBudget,
   LATENCY_QUANTILES,
   latencyBucketBound,
   SLI_WINDOWS,
   SLO_PERIOD,
-  type Slo,
   slos,
   THROTTLE_ALERT_RATIO,
 } from "./slo.js";
@@ -24,8 +24,6 @@ import {
 export type MonitoringTarget = "local" | "aws";
 
 export interface RuleOptions {
-  /** Where the platform metrics come from: the local cloud's processes or the CloudWatch exporter. */
-  target: MonitoringTarget;
   /** The local cloud's --time-scale: every window and `for` shrinks by it. 1 on AWS. */
   timeScale: number;
   /** Where docs/RUNBOOK.md is published; each alert links a section of it. */
@@ -124,7 +122,12 @@ export function regionalRules(config: StackConfig, options: RuleOptions): RuleFi
  * targets record the same `region:` series, so the global rules and the dashboard do not care
  * which one they run on.
  */
-export function platformRules(options: RuleOptions): RuleFile {
+export function platformRules(
+  options: RuleOptions & {
+    /** Where the platform metrics come from: the local cloud's processes or the CloudWatch exporter. */
+    target: MonitoringTarget;
+  },
+): RuleFile {
   const scaled = windowOf(options);
   const throttleWindows = [DASHBOARD_WINDOW, "5m"];
   const lag = REPLICATION_METRICS.lag.name;
@@ -182,7 +185,7 @@ export function globalRules(config: StackConfig, options: RuleOptions): RuleFile
     },
     {
       record: `job:calcburst_${slo.sli}:error_budget_remaining`,
-      expr: `1 - job:calcburst_${slo.sli}:ratio_rate${SLO_PERIOD} / ${budgetOf(slo)}`,
+      expr: `1 - job:calcburst_${slo.sli}:ratio_rate${SLO_PERIOD} / ${errorBudget(slo)}`,
     },
   ]);
   return {
@@ -204,11 +207,6 @@ export function globalRules(config: StackConfig, options: RuleOptions): RuleFile
   };
 }
 
-/** 1 - objective, written without float noise (1 - 0.9995 is 0.000499999...). */
-function budgetOf(slo: Slo): string {
-  return String(Number((1 - slo.objective).toPrecision(6)));
-}
-
 function percent(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(6))}%`;
 }
@@ -223,7 +221,7 @@ export function alertRules(config: StackConfig, options: RuleOptions): RuleFile 
       const expr = pairs
         .map(
           ({ burnRate, longWindow, shortWindow }) =>
-            `(job:calcburst_${slo.sli}:ratio_rate${longWindow} > ${burnRate} * ${budgetOf(slo)} and job:calcburst_${slo.sli}:ratio_rate${shortWindow} > ${burnRate} * ${budgetOf(slo)})`,
+            `(job:calcburst_${slo.sli}:ratio_rate${longWindow} > ${burnRate} * ${errorBudget(slo)} and job:calcburst_${slo.sli}:ratio_rate${shortWindow} > ${burnRate} * ${errorBudget(slo)})`,
         )
         .join("\nor\n");
       const speed = severity === "page" ? "Fast" : "Slow";

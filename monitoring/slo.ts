@@ -68,6 +68,11 @@ export function slos(config: StackConfig): Slo[] {
   ];
 }
 
+/** The share of bad events the objective allows, written without float noise (1 - 0.9995 is 0.000499999…). */
+export function errorBudget(slo: Slo): number {
+  return Number((1 - slo.objective).toPrecision(6));
+}
+
 /** The request-duration bucket bound (`le`, as prom-client writes it) of the latency objective. */
 export function latencyBucketBound(config: StackConfig): string {
   const seconds = config.latencyObjectiveMs / 1000;
