@@ -14,6 +14,7 @@ import { LOCAL_CAPACITY_FILE } from "../local/load/ensure.js";
 import { PROJECT_ROOT } from "../shared/paths.js";
 import { loadStack } from "../shared/stack-file.js";
 import { measuredOn, writeSection } from "./report.js";
+import { quantile } from "./stats.js";
 
 const STEP_SECONDS = 6;
 const WARM_UP_SECONDS = 2;
@@ -31,9 +32,6 @@ interface Step {
   errors: number;
   requests: number;
 }
-
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 /** Offers `rate` writes a second for `seconds`, whatever the answers take (open loop). */
 async function offer(routerUrl: string, agent: Agent, rate: number, seconds: number): Promise<Step> {

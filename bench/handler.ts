@@ -17,6 +17,7 @@ import { HANDLER_BUNDLE } from "../shared/paths.js";
 import { buildHttpApiEvent } from "../shared/payload-v2.js";
 import { InMemoryStore } from "./in-memory-store.js";
 import { measuredOn, verdict, writeSection } from "./report.js";
+import { median } from "./stats.js";
 
 const BUNDLE = HANDLER_BUNDLE;
 const TARGETS = { microsPerRequest: 50, ratioToNoop: 3, bundleBytes: 150_000, coldInitRatio: 1.1 };
@@ -62,14 +63,6 @@ async function timeHarness(handler: Invoke, eventTexts: string[], requests: numb
     JSON.stringify(await handler(event));
   }
   return Number(process.hrtime.bigint() - started) / 1000 / requests;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 async function handlerCost() {

@@ -15,6 +15,7 @@ import { localDynamoDbClient } from "../local/dynamodb/tables.js";
 import type { PairStatus, ReplicationStatus } from "../local/replicator/replicator.js";
 import { expiresAtFor } from "../shared/table.js";
 import { measuredOn, verdict, writeSection } from "./report.js";
+import { quantile } from "./stats.js";
 
 /** Closed-loop clients: a light load (latency-bound) and one that saturates the two cores. */
 const CONCURRENCIES = [4, 16];
@@ -41,10 +42,6 @@ interface RoundResult {
 }
 
 type Send = (index: number) => Promise<boolean>;
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
 
 /** `concurrency` closed-loop workers for `durationMs`. */
 async function drive(send: Send, durationMs: number, concurrency: number): Promise<RoundResult> {

@@ -18,6 +18,7 @@ import { DEFAULT_METRICS_FLUSH_BUDGET_MS, DEFAULT_METRICS_FLUSH_INTERVAL_MS } fr
 import { buildHttpApiEvent } from "../shared/payload-v2.js";
 import { InMemoryStore } from "./in-memory-store.js";
 import { measuredOn, writeSection } from "./report.js";
+import { median, quantile } from "./stats.js";
 
 const json = { "content-type": "application/json" };
 const EVENTS: APIGatewayProxyEventV2[] = [
@@ -44,10 +45,6 @@ const EVENTS: APIGatewayProxyEventV2[] = [
 const ROUND_MS = 3000;
 const ROUNDS = 4;
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
 function instance() {
   const store = new InMemoryStore();
   const metrics = createMetrics();
@@ -59,6 +56,22 @@ function instance() {
     healthCheck: createHealthCheck({ store, isRegionDisabled: () => false }),
   });
   return { app, metrics };
+}
+
+/** A flusher for one benchmark instance, pushing to `url` every `intervalMs` (0: on every check). */
+function flusherFor(
+  url: string,
+  registry: ReturnType<typeof createMetrics>["registry"],
+  instance: string,
+  intervalMs: number,
+) {
+  return new MetricsFlusher({
+    url,
+    registry,
+    labels: { job: "bench", region: "us-east-1", instance },
+    intervalMs,
+    budgetMs: DEFAULT_METRICS_FLUSH_BUDGET_MS,
+  });
 }
 
 /** Requests for `ms` of wall time; µs per request. */
@@ -87,13 +100,7 @@ async function main(): Promise<void> {
     console.error("flush latency: 300 flushes of a warm instance's registry to a real Prometheus ...");
     const warm = instance();
     for (let i = 0; i < 50; i++) for (const event of EVENTS) await warm.app(event);
-    const timed = new MetricsFlusher({
-      url,
-      registry: warm.metrics.registry,
-      labels: { job: "bench", region: "us-east-1", instance: "bench-latency" },
-      intervalMs: 0,
-      budgetMs: DEFAULT_METRICS_FLUSH_BUDGET_MS,
-    });
+    const timed = flusherFor(url, warm.metrics.registry, "bench-latency", 0);
     const durations: number[] = [];
     let series = 0;
     let bytes = 0;
@@ -113,21 +120,14 @@ async function main(): Promise<void> {
     console.error(`per-request cost: ${ROUNDS} interleaved rounds of ${ROUND_MS / 1000} s each ...`);
     const plain = instance();
     const periodic = instance();
-    const periodicFlusher = new MetricsFlusher({
+    const periodicFlusher = flusherFor(
       url,
-      registry: periodic.metrics.registry,
-      labels: { job: "bench", region: "us-east-1", instance: "bench-periodic" },
-      intervalMs: DEFAULT_METRICS_FLUSH_INTERVAL_MS,
-      budgetMs: DEFAULT_METRICS_FLUSH_BUDGET_MS,
-    });
+      periodic.metrics.registry,
+      "bench-periodic",
+      DEFAULT_METRICS_FLUSH_INTERVAL_MS,
+    );
     const every = instance();
-    const everyFlusher = new MetricsFlusher({
-      url,
-      registry: every.metrics.registry,
-      labels: { job: "bench", region: "us-east-1", instance: "bench-every" },
-      intervalMs: 0,
-      budgetMs: DEFAULT_METRICS_FLUSH_BUDGET_MS,
-    });
+    const everyFlusher = flusherFor(url, every.metrics.registry, "bench-every", 0);
     let periodicFlushes = 0;
     const rounds = { plain: [] as number[], periodic: [] as number[], every: [] as number[] };
     await timedRound(plain.app, 500);
@@ -148,7 +148,6 @@ async function main(): Promise<void> {
         }, ROUND_MS / 3),
       );
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
     const plainMicros = median(rounds.plain);
     const periodicMicros = median(rounds.periodic);
     const everyMicros = median(rounds.every);
