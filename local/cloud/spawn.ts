@@ -31,7 +31,7 @@ export async function spawnLocalCloud(
     [
       ...["--import", "tsx", "local/cli.ts", "up", "--no-demo", "--port", "0"],
       ...["--time-scale", String(options.timeScale ?? 1), "--state-dir", stateDirectory, "--log-level", "warn"],
-      // Five more processes per cloud: only the suites about monitoring pay for them.
+      // Six more processes per cloud: only the suites about monitoring pay for them.
       ...(options.monitoring === true ? [] : ["--no-monitoring"]),
     ],
     { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false },
