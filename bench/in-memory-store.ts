@@ -26,18 +26,10 @@ export class InMemoryStore implements CalculationStore {
     return { created: true };
   }
 
-  async putBatch(items: readonly CalculationItem[]): Promise<BatchPutOutcome> {
-    for (const item of items) this.remember(item);
-    return { written: new Set(items.map((item) => item.id)), unacknowledged: new Map() };
-  }
-
-  async getMany(ids: readonly string[]): Promise<Map<string, CalculationItem>> {
-    const found = new Map<string, CalculationItem>();
-    for (const id of ids) {
-      const item = this.items.get(id);
-      if (item !== undefined) found.set(id, item);
-    }
-    return found;
+  async putEachIfAbsent(items: readonly CalculationItem[]): Promise<Map<string, BatchPutOutcome>> {
+    const outcomes = new Map<string, BatchPutOutcome>();
+    for (const item of items) outcomes.set(item.id, await this.putIfAbsent(item));
+    return outcomes;
   }
 
   async get(id: string): Promise<CalculationItem | undefined> {

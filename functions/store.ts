@@ -4,35 +4,37 @@ import type { DocumentClientHandle } from "./commons/clients.js";
 import { describeError } from "./commons/errors.js";
 import type { FunctionMetrics } from "./commons/metrics.js";
 
+/** What a conditional put found: it wrote the item, or a live item with that id was there already. */
 export type PutOutcome = { created: true } | { created: false; existing: CalculationItem };
 
-export interface BatchPutOutcome {
-  /** Ids DynamoDB acknowledged. */
-  written: Set<string>;
-  /** Ids still unprocessed after every retry, with the last reason. */
-  unacknowledged: Map<string, string>;
-}
+/** One item of a batch: written, found, or not acknowledged by DynamoDB (with the last reason). */
+export type BatchPutOutcome = PutOutcome | { created: false; unacknowledged: string };
 
 /** What the handler needs from its data layer. */
 export interface CalculationStore {
-  /** Writes the item unless a live item with its id exists; then returns that item. */
+  /**
+   * Writes the item unless a live item with its id exists; then returns that item. Throws when
+   * DynamoDB did not acknowledge the write.
+   */
   putIfAbsent(item: CalculationItem): Promise<PutOutcome>;
-  /** Writes items (distinct ids) with BatchWriteItem, retrying unprocessed ones. */
-  putBatch(items: readonly CalculationItem[]): Promise<BatchPutOutcome>;
-  /** Live items by id, read strongly consistent from this region's replica. */
-  getMany(ids: readonly string[]): Promise<Map<string, CalculationItem>>;
+  /**
+   * The same conditional put for each item (distinct ids), side by side within one write budget.
+   * Never throws: an item DynamoDB did not acknowledge is reported as such.
+   */
+  putEachIfAbsent(items: readonly CalculationItem[]): Promise<Map<string, BatchPutOutcome>>;
+  /** A live item by id, read strongly consistent from this region's replica. */
   get(id: string): Promise<CalculationItem | undefined>;
   /** Reads the health sentinel; rejects when the table cannot be read. */
   readSentinel(signal: AbortSignal): Promise<{ present: boolean }>;
 }
 
 export interface RetryPolicy {
-  /** Attempts of one BatchWriteItem chunk, the first included. */
+  /** Attempts of one conditional put, the first included (each carries the SDK's own retries too). */
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
   /**
-   * Wall time for one store operation (a put, a read, a whole batch write), calls included.
+   * Wall time for one store operation (a put, a read, a whole batch), calls included.
    * Each call already carries the SDK's own retries, so without a deadline a hung table would
    * cost attempts × SDK retries × timeout, and run into the function's timeout.
    */
@@ -42,10 +44,12 @@ export interface RetryPolicy {
 /** At most 1.55 s of backoff, and 3 s per operation in all: well inside the function timeout. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 25, maxDelayMs: 800, budgetMs: 3000 };
 
-/** BatchWriteItem's limit. */
-export const BATCH_WRITE_CHUNK = 25;
-/** BatchGetItem's limit. */
-const BATCH_GET_CHUNK = 100;
+/**
+ * A batch's conditional puts in flight at once: as many as the 25 a BatchWriteItem chunk held,
+ * so 100 items take about four round-trips of latency and one instance never opens more
+ * connections than the SDK's pool keeps (50).
+ */
+export const BATCH_PUT_CONCURRENCY = 25;
 
 const THROTTLING_ERRORS = new Set([
   "ProvisionedThroughputExceededException",
@@ -53,9 +57,12 @@ const THROTTLING_ERRORS = new Set([
   "RequestLimitExceeded",
 ]);
 
+const CONDITION_FAILED = "ConditionalCheckFailedException";
+
 /** Client faults are final, except throttling; network errors and server faults are retried. */
 export function isRetryable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error.name === "AbortError" || error.name === CONDITION_FAILED) return false;
   if (THROTTLING_ERRORS.has(error.name)) return true;
   return (error as { $fault?: string }).$fault !== "client";
 }
@@ -67,10 +74,22 @@ export function backoffDelay(attempt: number, policy: Omit<RetryPolicy, "budgetM
 
 type StoredAttributes = Record<string, unknown>;
 
+/** A DynamoDB attribute value on the wire, as a failed condition returns the item it found. */
+type WireValue = { S?: string; N?: string; L?: WireValue[]; M?: Record<string, WireValue> };
+
 function numberText(value: unknown): string {
   return typeof value === "object" && value !== null && "value" in value
     ? String((value as NumberValue).value)
     : String(value);
+}
+
+/** The wire form of the few attribute types a calculation holds, with numbers kept as text. */
+function fromWire(value: WireValue): unknown {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return value.N;
+  if (value.L !== undefined) return value.L.map(fromWire);
+  if (value.M !== undefined) return Object.fromEntries(Object.entries(value.M).map(([k, v]) => [k, fromWire(v)]));
+  return undefined;
 }
 
 export interface DynamoStoreOptions {
@@ -96,115 +115,91 @@ export class DynamoCalculationStore implements CalculationStore {
     this.nowMs = options.nowMs ?? Date.now;
   }
 
-  /** Aborts the calls of one operation once the budget is spent. */
-  private budget(): AbortSignal {
-    return AbortSignal.timeout(this.retry.budgetMs);
+  async putIfAbsent(item: CalculationItem): Promise<PutOutcome> {
+    const handle = await this.options.connect();
+    return this.conditionalPut(item, handle, this.nowMs() + this.retry.budgetMs);
   }
 
-  async putIfAbsent(item: CalculationItem): Promise<PutOutcome> {
-    const { client, lib } = await this.options.connect();
-    const abortSignal = this.budget();
+  async putEachIfAbsent(items: readonly CalculationItem[]): Promise<Map<string, BatchPutOutcome>> {
+    const outcomes = new Map<string, BatchPutOutcome>();
+    if (items.length === 0) return outcomes;
+    let handle: DocumentClientHandle;
+    try {
+      handle = await this.options.connect();
+    } catch (error) {
+      for (const item of items) outcomes.set(item.id, { created: false, unacknowledged: describeError(error) });
+      return outcomes;
+    }
+    const deadline = this.nowMs() + this.retry.budgetMs;
+    const queue = [...items];
+    const worker = async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+        const id = item.id;
+        outcomes.set(
+          id,
+          await this.conditionalPut(item, handle, deadline).catch(
+            (error: unknown): BatchPutOutcome => ({ created: false, unacknowledged: describeError(error) }),
+          ),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_PUT_CONCURRENCY, items.length) }, worker));
+    return outcomes;
+  }
+
+  /**
+   * One PutItem that succeeds only where no live item holds the id, retried with backoff while
+   * the error is retryable and the deadline allows. A failed condition returns the item that
+   * was there, read in the same atomic step, so a conflict costs no second read and cannot race
+   * with the item's expiry. A retry whose first attempt was applied after all finds its own item.
+   */
+  private async conditionalPut(
+    item: CalculationItem,
+    { client, lib }: DocumentClientHandle,
+    deadline: number,
+  ): Promise<PutOutcome> {
+    const nowSeconds = Math.floor(this.nowMs() / 1000);
     const command = new lib.PutCommand({
       TableName: this.options.tableName,
       Item: this.toAttributes(item, lib),
-      // An item past its TTL may linger until DynamoDB deletes it; its key is free again.
-      ConditionExpression: "attribute_not_exists(#id) OR #expiresAt < :now",
+      // An item at or past its expiry may linger until DynamoDB deletes it; its key is free again
+      // (the same instant isLive() calls it gone).
+      ConditionExpression: "attribute_not_exists(#id) OR #expiresAt <= :now",
       ExpressionAttributeNames: { "#id": TABLE.partitionKey, "#expiresAt": TABLE.ttlAttribute },
-      ExpressionAttributeValues: { ":now": Math.floor(this.nowMs() / 1000) },
+      ExpressionAttributeValues: { ":now": nowSeconds },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
     });
-    try {
-      await this.timed("PutItem", () => client.send(command, { abortSignal }));
-      return { created: true };
-    } catch (error) {
-      if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
-      // Only retries and conflicts get here, so the extra read stays off the common path.
-      const existing = await this.get(item.id, abortSignal);
-      if (existing === undefined) throw new Error(`item ${item.id} expired or vanished after a failed condition`);
-      return { created: false, existing };
-    }
-  }
-
-  async putBatch(items: readonly CalculationItem[]): Promise<BatchPutOutcome> {
-    const outcome: BatchPutOutcome = { written: new Set(), unacknowledged: new Map() };
-    const handle = await this.options.connect();
-    const deadline = this.nowMs() + this.retry.budgetMs;
-    // The chunks are independent, so they are written side by side: 100 items cost one
-    // round-trip of latency, not four.
-    const chunks: CalculationItem[][] = [];
-    for (let start = 0; start < items.length; start += BATCH_WRITE_CHUNK) {
-      chunks.push(items.slice(start, start + BATCH_WRITE_CHUNK));
-    }
-    await Promise.all(chunks.map((chunk) => this.writeChunk(chunk, handle, outcome, deadline)));
-    return outcome;
-  }
-
-  private async writeChunk(
-    chunk: readonly CalculationItem[],
-    { client, lib }: DocumentClientHandle,
-    outcome: BatchPutOutcome,
-    deadline: number,
-  ): Promise<void> {
-    const table = this.options.tableName;
-    let pending = chunk.map((item) => ({ PutRequest: { Item: this.toAttributes(item, lib) } }));
-    let lastReason = "unprocessed by DynamoDB";
-    for (let attempt = 0; attempt < this.retry.maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        const delay = backoffDelay(attempt, this.retry, this.random);
-        if (this.nowMs() + delay >= deadline) {
-          lastReason = `${lastReason}; gave up at the ${this.retry.budgetMs} ms write budget`;
-          break;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const abortSignal = AbortSignal.timeout(Math.max(1, deadline - this.nowMs()));
+        await this.timed("PutItem", () => client.send(command, { abortSignal }));
+        return { created: true };
+      } catch (error) {
+        if ((error as Error).name === CONDITION_FAILED) {
+          const found = (error as { Item?: Record<string, WireValue> }).Item;
+          if (found === undefined) throw new Error(`the condition on ${item.id} failed, but DynamoDB returned no item`);
+          const wire = Object.fromEntries(Object.entries(found).map(([name, value]) => [name, fromWire(value)]));
+          return { created: false, existing: this.fromAttributes(wire) };
+        }
+        const delay = backoffDelay(attempt + 1, this.retry, this.random);
+        const outOfTime = this.nowMs() + delay >= deadline;
+        if (!isRetryable(error) || attempt + 1 >= this.retry.maxAttempts || outOfTime) {
+          if (outOfTime && isRetryable(error)) {
+            throw Object.assign(
+              new Error(`${describeError(error)}; gave up at the ${this.retry.budgetMs} ms write budget`),
+              { name: (error as Error).name },
+            );
+          }
+          throw error;
         }
         await this.sleep(delay);
       }
-      try {
-        const abortSignal = AbortSignal.timeout(Math.max(1, deadline - this.nowMs()));
-        const response = await this.timed("BatchWriteItem", () =>
-          client.send(new lib.BatchWriteCommand({ RequestItems: { [table]: pending } }), { abortSignal }),
-        );
-        const unprocessed = response.UnprocessedItems?.[table] ?? [];
-        const unprocessedIds = new Set(unprocessed.map((r) => String(r.PutRequest?.Item?.id)));
-        for (const request of pending) {
-          const id = String(request.PutRequest.Item.id);
-          if (!unprocessedIds.has(id)) outcome.written.add(id);
-        }
-        pending = pending.filter((r) => unprocessedIds.has(String(r.PutRequest.Item.id)));
-        lastReason = "unprocessed by DynamoDB after retries (throughput exceeded)";
-      } catch (error) {
-        lastReason = describeError(error);
-        if (!isRetryable(error)) break;
-      }
     }
-    for (const request of pending) outcome.unacknowledged.set(String(request.PutRequest.Item.id), lastReason);
   }
 
-  async getMany(ids: readonly string[]): Promise<Map<string, CalculationItem>> {
-    const found = new Map<string, CalculationItem>();
-    if (ids.length === 0) return found;
+  async get(id: string): Promise<CalculationItem | undefined> {
     const { client, lib } = await this.options.connect();
-    const table = this.options.tableName;
-    const abortSignal = this.budget();
-    for (let start = 0; start < ids.length; start += BATCH_GET_CHUNK) {
-      let keys: Record<string, unknown>[] = ids.slice(start, start + BATCH_GET_CHUNK).map((id) => ({ id }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt >= this.retry.maxAttempts) throw new Error("BatchGetItem left keys unprocessed after retries");
-        if (attempt > 0) await this.sleep(backoffDelay(attempt, this.retry, this.random));
-        const response = await this.timed("BatchGetItem", () =>
-          client.send(new lib.BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }), {
-            abortSignal,
-          }),
-        );
-        for (const attributes of response.Responses?.[table] ?? []) {
-          const item = this.fromAttributes(attributes);
-          if (this.isLive(item)) found.set(item.id, item);
-        }
-        keys = response.UnprocessedKeys?.[table]?.Keys ?? [];
-      }
-    }
-    return found;
-  }
-
-  async get(id: string, abortSignal: AbortSignal = this.budget()): Promise<CalculationItem | undefined> {
-    const { client, lib } = await this.options.connect();
+    const abortSignal = AbortSignal.timeout(this.retry.budgetMs);
     const response = await this.timed("GetItem", () =>
       client.send(new lib.GetCommand({ TableName: this.options.tableName, Key: { id }, ConsistentRead: true }), {
         abortSignal,
@@ -236,7 +231,7 @@ export class DynamoCalculationStore implements CalculationStore {
       stop({ outcome: "ok" });
       return result;
     } catch (error) {
-      stop({ outcome: (error as Error).name === "ConditionalCheckFailedException" ? "conditional_failed" : "error" });
+      stop({ outcome: (error as Error).name === CONDITION_FAILED ? "conditional_failed" : "error" });
       throw error;
     }
   }

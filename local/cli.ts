@@ -4,6 +4,7 @@
  *   status                   health, routing, replication and processes of the running cloud
  *   fail <region> --mode m   inject a fault: api | data | health | isolate
  *   restore <region>         undo every fault on the region
+ *   verify                   compare every item in every region once replication has caught up
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -12,15 +13,17 @@ import { HANDLER_BUNDLE as BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
 import { loadStack } from "../shared/stack-file.js";
 import { type CloudState, type CloudStatus, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
 import { startControlServer } from "./cloud/control.js";
-import { ControlError, callControl, readCloudState } from "./cloud/control-client.js";
+import { ControlError, callControl, readCloudState, verifyCloud } from "./cloud/control-client.js";
 import { runDemo } from "./demo.js";
 import { findMonitoringBinaries } from "./monitoring/binaries.js";
+import type { ConvergenceReport } from "./replicator/convergence.js";
 import { quietSdkNodeWarning } from "./sdk-warning.js";
 
 const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no-demo --exit-after-demo --no-monitoring]
        npm run local -- status [--json]
        npm run local -- fail <region> --mode ${FAULT_MODES.join("|")}
        npm run local -- restore <region>
+       npm run local -- verify [--timeout <s>] [--json]
 options: --state-dir <dir> (default .local) for every command`;
 
 const { values: flags, positionals } = parseArgs({
@@ -35,6 +38,7 @@ const { values: flags, positionals } = parseArgs({
     "no-monitoring": { type: "boolean", default: false },
     "log-level": { type: "string", default: "info" },
     mode: { type: "string" },
+    timeout: { type: "string", default: "60" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -205,6 +209,9 @@ function printStatus(status: CloudStatus): void {
   );
   for (const [name, region] of Object.entries(state.regions)) {
     console.log(`  ${`${name} API`.padEnd(31)} pid ${region.api.pid ?? "(stopped)"}   ${region.api.url}`);
+    console.log(
+      `  ${`${name} data endpoint`.padEnd(31)} pid ${region.data.pid ?? "(restarting)"}   ${region.data.endpoint}`,
+    );
     console.log(`  ${`${name} DynamoDB Local`.padEnd(31)} pid ${region.dynamodb.pid}   ${region.dynamodb.endpoint}`);
   }
   console.log(`  ${"replicator".padEnd(31)} pid ${state.replicator.pid ?? "(restarting)"}   ${state.replicator.url}`);
@@ -224,6 +231,29 @@ function printStatus(status: CloudStatus): void {
         : status.alerts.map((alert) => `  FIRING ${alert.name} ${alert.region ?? ""}: ${alert.summary}`).join("\n"),
     );
   }
+}
+
+function printConvergence(report: ConvergenceReport, regions: string[]): void {
+  const took = `${report.rounds} round${report.rounds === 1 ? "" : "s"}, ${(report.elapsedMs / 1000).toFixed(1)} s`;
+  if (report.converged) {
+    console.log(`converged: ${report.compared} items identical in ${regions.join(", ")} (${took})`);
+    return;
+  }
+  console.log(
+    report.divergent.length === 0
+      ? `NOT VERIFIED: ${report.reason} (${took})`
+      : `DIVERGED: ${report.divergent.length} of ${report.compared} items differ between regions (${took})${report.reason === null ? "" : `; ${report.reason}`}`,
+  );
+  for (const divergence of report.divergent.slice(0, 20)) {
+    console.log(`  ${divergence.id}`);
+    for (const [region, copy] of Object.entries(divergence.copies)) {
+      const stamp =
+        copy?.stamp === null || copy === null ? "" : `  [applied ${copy.stamp.time} in ${copy.stamp.region}]`;
+      console.log(`    ${region.padEnd(16)} ${copy === null ? "(missing)" : `${copy.summary}${stamp}`}`);
+    }
+  }
+  if (report.divergent.length > 20)
+    console.log(`  ... and ${report.divergent.length - 20} more (--json lists every one)`);
 }
 
 async function main(): Promise<void> {
@@ -247,6 +277,21 @@ async function main(): Promise<void> {
       if (region === undefined) throw new UsageError("restore needs a region: npm run local -- restore <region>");
       const { message } = await control<{ message: string }>("POST", "/restore", { region });
       return console.log(message);
+    }
+    case "verify": {
+      const timeoutSeconds = numberFlag("timeout", flags.timeout, (n) => n > 0, "a positive number of seconds");
+      const state = readState();
+      const regions = Object.keys(state.regions);
+      if (!flags.json) console.log(`verifying ${regions.join(", ")} once replication has caught up ...`);
+      const report = await verifyCloud(
+        state,
+        timeoutSeconds * 1000,
+        flags.json ? undefined : (line) => console.log(`  ${line}`),
+      );
+      if (flags.json) console.log(JSON.stringify(report, null, 2));
+      else printConvergence(report, regions);
+      process.exitCode = report.converged ? 0 : 1;
+      return;
     }
     default:
       throw new UsageError(`unknown command ${command}\n${USAGE}`);

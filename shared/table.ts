@@ -3,11 +3,12 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 /**
  * The DynamoDB table contract shared by the function, the local cloud and the Pulumi program.
  *
- * Items are write-once calculations. The global table (and the local replicator) resolves a
- * conflicting concurrent write of the same id in two regions last-writer-wins on `createdAt`,
- * which the handler stamps (ISO-8601 UTC, always with milliseconds, so text order is time
- * order); equal stamps break on `region`, the higher name winning, so every replica converges
- * on the same item.
+ * Items are write-once calculations, written only with a condition (no live item holds the id),
+ * so within one region a write the API acknowledged is never replaced. Across regions the
+ * global table (MREC) resolves two writes of one id last-writer-wins on the time each write was
+ * *applied* in its region, which DynamoDB keeps out of sight; no attribute the application
+ * writes (not `createdAt`) takes part. The local cloud gets the same rule from
+ * REPLICATION_STAMP below.
  */
 export const TABLE = {
   partitionKey: "id",
@@ -18,8 +19,18 @@ export const TABLE = {
   sentinelId: "#health-sentinel",
 } as const;
 
-/** The attribute the global table orders concurrent writes by (last writer wins). */
-export const WRITE_TIMESTAMP_ATTRIBUTE = "createdAt";
+/**
+ * When and where a write was applied: the attributes the 2017 global tables added to every item
+ * (`aws:rep:updatetime`, `aws:rep:updateregion`) and the 2019 version keeps hidden. In the local
+ * cloud each region's data endpoint (local/data/) stamps them on every write as it passes and
+ * strips them from what the function reads; the replicator resolves conflicts on them.
+ */
+export const REPLICATION_STAMP = {
+  /** Epoch seconds with microseconds, as a Number: unique and increasing within one region. */
+  time: "aws:rep:updatetime",
+  /** The region whose endpoint applied the write; breaks a tie of equal times. */
+  region: "aws:rep:updateregion",
+} as const;
 
 /**
  * A calculation as the store hands it over. In the table `operands` is a List of Numbers and
@@ -31,9 +42,9 @@ export interface CalculationItem {
   operands: string[];
   precision?: number;
   result: string;
-  /** The region that computed and first wrote the item. */
+  /** The region that computed the item and wrote it first. */
   region: string;
-  /** ISO-8601 UTC with milliseconds, stamped by the handler; the last-writer-wins order. */
+  /** ISO-8601 UTC with milliseconds, when the handler computed it: information, not an order. */
   createdAt: string;
   /** Epoch seconds; DynamoDB TTL deletes the item some time after. */
   expiresAt: number;

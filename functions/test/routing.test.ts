@@ -39,11 +39,21 @@ describe("routing", () => {
     expect((await bundle.handler(get("/v1/calculations/a/b"))).statusCode).toBe(404);
   });
 
-  it("answers 405 for GET on the batch route and for POST on an id", async () => {
-    const batch = await bundle.handler(get("/v1/calculations/batch"));
+  it("answers 405 with every allowed method for a method no route of the path serves", async () => {
+    const batch = await bundle.handler(buildHttpApiEvent({ method: "PUT", path: "/v1/calculations/batch" }));
     const byId = await bundle.handler(postJson("/v1/calculations/some-id", {}));
-    expect([batch.statusCode, batch.headers.allow]).toEqual([405, "POST"]);
+    expect([batch.statusCode, batch.headers.allow]).toEqual([405, "GET, POST"]);
     expect([byId.statusCode, byId.headers.allow]).toEqual([405, "GET"]);
+  });
+
+  it("reads an item whose id is a route segment at its Location", async () => {
+    const created = await bundle.handler(
+      postJson("/v1/calculations", { operation: "abs", operands: [-7], id: "batch" }),
+    );
+    const location = created.headers.location ?? "";
+    const read = await bundle.handler(get(location));
+    expect([created.statusCode, location]).toEqual([201, "/v1/calculations/batch"]);
+    expect([read.statusCode, bodyOf(read).result]).toEqual([200, "7"]);
   });
 
   it("decodes a percent-encoded id in the path", async () => {

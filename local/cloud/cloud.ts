@@ -10,7 +10,7 @@ import type { ReplicationStatus } from "../replicator/replicator.js";
 import { HealthChecks, type RegionHealth } from "../router/health-checks.js";
 import { LatencyResolver } from "../router/resolver.js";
 import { type Router, startRouter, TARGET_REGION_HEADER } from "../router/server.js";
-import type { RegionSettings, RegionStats, ReplicatorSettings } from "./ipc.js";
+import type { DataEndpointSettings, RegionSettings, RegionStats, ReplicatorSettings } from "./ipc.js";
 import { NodeChild } from "./node-child.js";
 
 export const TABLE_NAME = "calcburst-calculations";
@@ -36,6 +36,12 @@ export interface LocalCloudOptions {
   progress?: (line: string) => void;
   /** The monitoring binaries, or why the cloud runs without monitoring. */
   monitoring: { binaries: MonitoringBinaries } | { disabled: string };
+  /**
+   * For the benchmark of the data endpoint's cost only: the functions talk to DynamoDB Local
+   * directly and the replicator stamps writes when it reads them from the stream, so
+   * replication costs the same but conflicts no longer resolve as a global table's do.
+   */
+  bypassDataEndpoint?: boolean;
 }
 
 interface RegionRuntime {
@@ -44,6 +50,9 @@ interface RegionRuntime {
   /** The region's platform metrics (throttles), scraped by its Prometheus. */
   metricsPort: number;
   dynamodb: DynamoDbLocal;
+  /** The region's DynamoDB endpoint (local/data/): stamps writes, hides the stamps. */
+  data: NodeChild;
+  dataPort: number;
   api: NodeChild;
   faults: Set<FaultMode>;
   /** When the oldest fault still in place was injected. */
@@ -71,6 +80,8 @@ export interface CloudState {
     {
       api: { url: string; pid: number | null };
       dynamodb: { endpoint: string; pid: number };
+      /** What the region's function calls: the data endpoint in front of DynamoDB Local. */
+      data: { endpoint: string; pid: number | null };
       faults: FaultMode[];
       faultSince: string | null;
     }
@@ -139,7 +150,7 @@ export class LocalCloud {
   }
 
   private regionSettings(
-    runtime: Pick<RegionRuntime, "region" | "port" | "metricsPort" | "dynamodb" | "faults">,
+    runtime: Pick<RegionRuntime, "region" | "port" | "metricsPort" | "dynamodb" | "dataPort" | "faults">,
   ): RegionSettings {
     const { config, timeScale } = this.options;
     return {
@@ -147,7 +158,9 @@ export class LocalCloud {
       port: runtime.port,
       bundlePath: this.options.bundlePath,
       tableName: TABLE_NAME,
-      dynamodbEndpoint: runtime.dynamodb.endpoint,
+      dynamodbEndpoint: this.options.bypassDataEndpoint
+        ? runtime.dynamodb.endpoint
+        : `http://127.0.0.1:${runtime.dataPort}`,
       timeoutMs: config.lambdaTimeoutSeconds * 1000,
       concurrency: config.lambdaReservedConcurrency,
       throttleRatePerSecond: config.apiThrottlingRateLimit,
@@ -180,7 +193,12 @@ export class LocalCloud {
         .filter((runtime) => runtime.faults.has("isolate"))
         .map(({ region }) => region),
       pollIntervalMs: REPLICATOR_POLL_MS,
+      stampAtStream: this.options.bypassDataEndpoint === true,
     };
+  }
+
+  private dataEndpointSettings(runtime: Pick<RegionRuntime, "region" | "dataPort" | "dynamodb">): DataEndpointSettings {
+    return { region: runtime.region, port: runtime.dataPort, upstream: runtime.dynamodb.endpoint };
   }
 
   /** A child that dies unasked is restarted, as Lambda and a process supervisor would. */
@@ -220,9 +238,17 @@ export class LocalCloud {
         region,
         port: await freePort(),
         metricsPort: await freePort(),
+        dataPort: await freePort(),
         dynamodb,
         faults: new Set(),
         faultSince: null,
+        data: new NodeChild({
+          name: `${region} data endpoint`,
+          script: path.join(__dirname, "..", "data", "main.ts"),
+          settings: () => this.dataEndpointSettings(runtime),
+          logFile: path.join(this.logDirectory, `data-${region}.log`),
+          onUnexpectedExit: (code, signal) => this.restartLater(runtime.data, code, signal),
+        }),
         api: new NodeChild({
           name: `${region} API`,
           script: path.join(__dirname, "..", "region", "main.ts"),
@@ -243,6 +269,20 @@ export class LocalCloud {
       this.startMonitoring(),
     ]);
 
+    if (this.options.bypassDataEndpoint) {
+      this.progress("benchmark mode: the functions write to DynamoDB Local directly, without the data endpoints");
+    } else {
+      this.progress("starting the data endpoints (each region's DynamoDB: stamps writes for replication) ...");
+      await Promise.all(
+        [...this.regions.values()].map(async (runtime) => {
+          await runtime.data.start();
+          this.progress(
+            `  ${runtime.region}: data endpoint http://127.0.0.1:${runtime.dataPort} (pid ${runtime.data.pid})`,
+          );
+        }),
+      );
+    }
+
     this.progress("starting the regional APIs (API Gateway + Lambda emulation) ...");
     await Promise.all(
       [...this.regions.values()].map(async (runtime) => {
@@ -251,7 +291,7 @@ export class LocalCloud {
       }),
     );
 
-    this.progress("starting the replicator (the global table's streams, last writer wins) ...");
+    this.progress("starting the replicator (the global table's streams, last applied write wins) ...");
     const replicator = new NodeChild({
       name: "replicator",
       script: path.join(__dirname, "..", "replicator", "main.ts"),
@@ -444,6 +484,7 @@ export class LocalCloud {
           {
             api: { url: `http://127.0.0.1:${runtime.port}`, pid: runtime.api.pid ?? null },
             dynamodb: { endpoint: runtime.dynamodb.endpoint, pid: runtime.dynamodb.pid },
+            data: { endpoint: `http://127.0.0.1:${runtime.dataPort}`, pid: runtime.data.pid ?? null },
             faults: [...runtime.faults],
             faultSince: runtime.faultSince,
           },
@@ -509,6 +550,7 @@ export class LocalCloud {
     await this.router?.close().catch(() => undefined);
     await this.replicator?.stop().catch(() => undefined);
     await Promise.all([...this.regions.values()].map((runtime) => runtime.api.stop().catch(() => undefined)));
+    await Promise.all([...this.regions.values()].map((runtime) => runtime.data.stop().catch(() => undefined)));
     await Promise.all([...this.regions.values()].map((runtime) => runtime.dynamodb.stop().catch(() => undefined)));
     await this.monitoring?.stop().catch(() => undefined);
     rmSync(this.stateFile, { force: true });

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import type { CloudState } from "./cloud.js";
+import { type ConvergenceReport, verifyConvergence } from "../replicator/convergence.js";
+import type { ReplicationStatus } from "../replicator/replicator.js";
+import { type CloudState, TABLE_NAME } from "./cloud.js";
 
 /** The local cloud is not running, does not answer, or refused an order: a user's matter, not a bug. */
 export class ControlError extends Error {}
@@ -36,4 +38,26 @@ export async function callControl<T>(
   const answer = (await response.json()) as T & { detail?: string };
   if (!response.ok) throw new ControlError(answer.detail ?? `HTTP ${response.status}`);
   return answer;
+}
+
+/** The convergence check (local/replicator/convergence.ts) against the running cloud's replicas. */
+export function verifyCloud(
+  state: CloudState,
+  timeoutMs: number,
+  progress?: (line: string) => void,
+): Promise<ConvergenceReport> {
+  return verifyConvergence({
+    replicas: Object.entries(state.regions).map(([region, { dynamodb }]) => ({
+      region,
+      endpoint: dynamodb.endpoint,
+      tableName: TABLE_NAME,
+    })),
+    replicationStatus: async () => {
+      const response = await fetch(`${state.replicator.url}/status`, { signal: AbortSignal.timeout(5000) });
+      if (!response.ok) throw new ControlError(`the replicator answered ${response.status} on ${state.replicator.url}`);
+      return (await response.json()) as ReplicationStatus;
+    },
+    timeoutMs,
+    ...(progress !== undefined && { progress }),
+  });
 }

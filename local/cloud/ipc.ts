@@ -25,6 +25,13 @@ export interface RegionSettings {
   metricsFlushIntervalMs: number;
 }
 
+export interface DataEndpointSettings {
+  region: string;
+  port: number;
+  /** The region's DynamoDB Local, where the endpoint sends what it receives. */
+  upstream: string;
+}
+
 export interface ReplicaEndpoint {
   region: string;
   endpoint: string;
@@ -37,6 +44,8 @@ export interface ReplicatorSettings {
   checkpointFile: string;
   isolated: string[];
   pollIntervalMs: number;
+  /** Benchmark only: stamp unstamped writes with their stream record's time (see LocalCloudOptions). */
+  stampAtStream: boolean;
 }
 
 /** What the supervisor asks of a child. */

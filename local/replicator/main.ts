@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     checkpoints: new CheckpointStore(settings.checkpointFile),
     isolated: settings.isolated,
     pollIntervalMs: settings.pollIntervalMs,
+    stampAtStream: settings.stampAtStream,
   });
   const server = createServer((request, response) => {
     void (async () => {

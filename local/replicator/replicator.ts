@@ -1,5 +1,4 @@
 import {
-  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DescribeTableCommand,
@@ -18,20 +17,22 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import { Counter, Histogram, Registry } from "prom-client";
 import { REPLICATION_METRICS } from "../../shared/metrics.js";
-import { TABLE, WRITE_TIMESTAMP_ATTRIBUTE } from "../../shared/table.js";
 import type { ReplicaEndpoint } from "../cloud/ipc.js";
 import type { CheckpointStore } from "./checkpoints.js";
+import { decide, type ReplicationDecision, replicatedDelete, replicatedPut, stampMicros } from "./resolve.js";
 
 /** What became of one stream record offered to one target replica. */
 export type ApplyOutcome =
   /** Written (or deleted) in the target. */
   | "applied"
-  /** The target already holds this version or a later one: last writer wins. */
+  /**
+   * The target holds a version applied later (last writer wins), or this very version already
+   * (a record offered again after a restart), or, for a deletion, no longer holds that version.
+   */
   | "superseded"
-  /** The record is itself a replicated write; sending it on would echo it back. */
-  | "echo"
-  /** The health sentinel: every region keeps its own. */
-  | "sentinel";
+  | Extract<ReplicationDecision, { kind: "skip" }>["reason"];
+
+const OUTCOMES: readonly ApplyOutcome[] = ["applied", "superseded", "echo", "sentinel", "unstamped"];
 
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 // One attempt per call with short timeouts: the replicator retries itself, and a frozen
@@ -70,6 +71,11 @@ export interface PairStatus {
   records: Record<ApplyOutcome, number>;
   lastAppliedAt: string | null;
   lastError: string | null;
+  /**
+   * When the latest poll that found nothing new in any shard began: every change the source's
+   * stream held before then is applied (or decided) in the target. Null until such a poll.
+   */
+  caughtUpAt: string | null;
   lag: LagSummary;
 }
 
@@ -104,21 +110,18 @@ export interface PairDependencies {
   target: ReplicaEndpoint;
   checkpoints: CheckpointStore;
   metrics: ReplicationMetrics;
-  /** Deletes this process applied, so the target's own REMOVE record is not sent back. */
-  appliedDeletes: Set<string>;
   isPaused: () => boolean;
   pollIntervalMs: number;
+  /** Benchmark only (LocalCloudOptions.bypassDataEndpoint). */
+  stampAtStream?: boolean;
 }
-
-const deleteKey = (region: string, image: Record<string, AttributeValue>) =>
-  `${region}|${image.id?.S}|${image[WRITE_TIMESTAMP_ATTRIBUTE]?.S}|${image.region?.S}`;
 
 /**
  * Replicates one region's stream into one other region: the behaviour of a DynamoDB global
- * table (MREC) for that direction. Writes that originated in the source region (the item's
- * `region` attribute) are put into the target only if they are newer there (last writer wins
- * on `createdAt`, then on the higher region name); TTL and other deletes remove only the same
- * version. Pairs run independently, so a frozen replica stalls only the pairs that touch it.
+ * table (MREC) for that direction. Writes applied in the source (their stamp names it) are put
+ * into the target where they win by the rule in resolve.ts, one item's changes strictly in the
+ * source's stream order; a deletion removes only the version that was deleted. Pairs run
+ * independently, so a frozen replica stalls only the pairs that touch it.
  */
 export class PairReplicator {
   readonly key: string;
@@ -131,9 +134,10 @@ export class PairReplicator {
   private shardsRefreshedAt = 0;
   private streamArn: string | undefined;
   private stopped = false;
-  private readonly counts: Record<ApplyOutcome, number> = { applied: 0, superseded: 0, echo: 0, sentinel: 0 };
+  private readonly counts = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<ApplyOutcome, number>;
   private lastAppliedAt: string | null = null;
   private lastError: string | null = null;
+  private caughtUpAt: string | null = null;
 
   constructor(private readonly deps: PairDependencies) {
     this.key = `${deps.source.region}->${deps.target.region}`;
@@ -163,6 +167,7 @@ export class PairReplicator {
       records: { ...this.counts },
       lastAppliedAt: this.lastAppliedAt,
       lastError: this.lastError,
+      caughtUpAt: this.caughtUpAt,
       lag: {
         samples: sorted.length,
         p50Ms: quantile(sorted, 0.5),
@@ -200,10 +205,14 @@ export class PairReplicator {
         continue;
       }
       try {
+        const pollStartedAt = new Date().toISOString();
         const progressed = await this.pollOnce();
         backoffMs = this.deps.pollIntervalMs;
         this.lastError = null;
-        if (!progressed) await sleep(this.deps.pollIntervalMs);
+        if (!progressed) {
+          this.caughtUpAt = pollStartedAt;
+          await sleep(this.deps.pollIntervalMs);
+        }
       } catch (error) {
         this.noteError(error);
         await sleep(backoffMs);
@@ -384,57 +393,25 @@ export class PairReplicator {
 
   private async applyChange(record: StreamRecord): Promise<ApplyOutcome> {
     const { source, target } = this.deps;
-    if (record.eventName === "REMOVE") {
-      const old = record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined;
-      if (old === undefined || old.id?.S === TABLE.sentinelId) return "sentinel";
-      if (this.deps.appliedDeletes.delete(deleteKey(source.region, old))) return "echo";
-      try {
-        await this.targetTable.send(
-          new DeleteItemCommand({
-            TableName: target.tableName,
-            Key: { id: { S: old.id?.S ?? "" } },
-            // Delete only the version that was deleted; a later write in the target stays.
-            ConditionExpression: "#ts = :ts AND #origin = :origin",
-            ExpressionAttributeNames: { "#ts": WRITE_TIMESTAMP_ATTRIBUTE, "#origin": "region" },
-            ExpressionAttributeValues: {
-              ":ts": old[WRITE_TIMESTAMP_ATTRIBUTE] ?? { NULL: true },
-              ":origin": old.region ?? { NULL: true },
-            },
-          }),
-        );
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return "superseded";
-        throw error;
-      }
-      this.deps.appliedDeletes.add(deleteKey(target.region, old));
-      this.observeLag(record.dynamodb?.ApproximateCreationDateTime?.getTime() ?? Date.now());
-      return "applied";
-    }
-
-    const image = record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
-    if (image === undefined || image.id?.S === TABLE.sentinelId) return "sentinel";
-    // A global table marks the writes it replicates; here the item's own origin says it.
-    if (image.region?.S !== source.region) return "echo";
-    const writtenAt = image[WRITE_TIMESTAMP_ATTRIBUTE]?.S;
+    const decision = decide(record, {
+      source: source.region,
+      ...(this.deps.stampAtStream === true && { stampAtStream: true }),
+    });
+    if (decision.kind === "skip") return decision.reason;
     try {
-      await this.targetTable.send(
-        new PutItemCommand({
-          TableName: target.tableName,
-          Item: image,
-          ConditionExpression: "attribute_not_exists(#id) OR #ts < :ts OR (#ts = :ts AND #origin < :origin)",
-          ExpressionAttributeNames: {
-            "#id": TABLE.partitionKey,
-            "#ts": WRITE_TIMESTAMP_ATTRIBUTE,
-            "#origin": "region",
-          },
-          ExpressionAttributeValues: { ":ts": { S: writtenAt ?? "" }, ":origin": { S: source.region } },
-        }),
-      );
+      if (decision.kind === "put")
+        await this.targetTable.send(new PutItemCommand(replicatedPut(target.tableName, decision)));
+      else await this.targetTable.send(new DeleteItemCommand(replicatedDelete(target.tableName, decision)));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return "superseded";
       throw error;
     }
-    this.observeLag(writtenAt !== undefined ? Date.parse(writtenAt) : Date.now());
+    // The lag of a write runs from when it was applied in the source; a deletion's from its record.
+    this.observeLag(
+      decision.kind === "put"
+        ? Number(stampMicros(decision.stamp.time) / 1000n)
+        : (record.dynamodb?.ApproximateCreationDateTime?.getTime() ?? Date.now()),
+    );
     return "applied";
   }
 }
@@ -444,6 +421,7 @@ export interface ReplicatorOptions {
   checkpoints: CheckpointStore;
   isolated?: Iterable<string>;
   pollIntervalMs: number;
+  stampAtStream?: boolean;
 }
 
 /** Every direction between every pair of regions: the local global table. */
@@ -455,7 +433,6 @@ export class Replicator {
 
   constructor(options: ReplicatorOptions) {
     this.isolated = new Set(options.isolated ?? []);
-    const appliedDeletes = new Set<string>();
     for (const source of options.replicas) {
       for (const target of options.replicas) {
         if (source.region === target.region) continue;
@@ -465,7 +442,7 @@ export class Replicator {
             target,
             checkpoints: options.checkpoints,
             metrics: this.metrics,
-            appliedDeletes,
+            ...(options.stampAtStream === true && { stampAtStream: true }),
             isPaused: () => this.isolated.has(source.region) || this.isolated.has(target.region),
             pollIntervalMs: options.pollIntervalMs,
           }),

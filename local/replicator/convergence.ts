@@ -1,0 +1,170 @@
+import { type AttributeValue, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { TABLE } from "../../shared/table.js";
+import { type Stamp, stampOf, type WireItem } from "../data/stamps.js";
+import { localDynamoDbClient } from "../dynamodb/tables.js";
+import type { ReplicationStatus } from "./replicator.js";
+
+/**
+ * The convergence check of the local global table (`npm run local -- verify`): once replication
+ * has caught up, every region must hold the same items, to the last attribute and stamp.
+ */
+
+/** How long a change may take to appear in DynamoDB Local's stream after it was acknowledged. */
+export const STREAM_SETTLE_MS = 500;
+const POLL_MS = 50;
+
+export interface ReplicaScan {
+  region: string;
+  /** Live items by id (the health sentinel and expired items left out), raw, stamps included. */
+  items: Map<string, WireItem>;
+}
+
+/** One id whose regions disagree: what each region holds, or null where it holds nothing live. */
+export interface Divergence {
+  id: string;
+  copies: Record<string, { stamp: Stamp | null; summary: string } | null>;
+}
+
+/** JSON with object keys sorted: DynamoDB hands attributes back in no particular order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonical(inner)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A short human description of an item: its operation, operands and result. */
+function summary(item: WireItem): string {
+  const operands = (item.operands?.L ?? []).map((operand) => operand.N ?? "?").join(", ");
+  return `${item.operation?.S ?? "?"}(${operands}) = ${item.result?.N ?? "?"}, written in ${item.region?.S ?? "?"}`;
+}
+
+/** The ids on which the replicas disagree (a missing copy counts), in id order. */
+export function compareReplicas(replicas: readonly ReplicaScan[]): Divergence[] {
+  const ids = new Set(replicas.flatMap((replica) => [...replica.items.keys()]));
+  const divergent: Divergence[] = [];
+  for (const id of [...ids].sort()) {
+    const versions = replicas.map((replica) => replica.items.get(id));
+    const forms = new Set(versions.map((item) => (item === undefined ? "" : canonical(item))));
+    if (forms.size === 1) continue;
+    divergent.push({
+      id,
+      copies: Object.fromEntries(
+        replicas.map((replica, index) => {
+          const item = versions[index];
+          return [replica.region, item === undefined ? null : { stamp: stampOf(item) ?? null, summary: summary(item) }];
+        }),
+      ),
+    });
+  }
+  return divergent;
+}
+
+/** Every live item of one region's table, read from its DynamoDB Local (consistent reads). */
+export async function scanReplica(
+  replica: { region: string; endpoint: string; tableName: string },
+  nowMs: number,
+): Promise<ReplicaScan> {
+  const client = localDynamoDbClient(replica.endpoint, replica.region, { maxAttempts: 3 });
+  const items = new Map<string, WireItem>();
+  try {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(
+        new ScanCommand({ TableName: replica.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
+        { abortSignal: AbortSignal.timeout(30_000) },
+      );
+      for (const raw of page.Items ?? []) {
+        const item = raw as unknown as WireItem;
+        const id = item.id?.S;
+        if (id === undefined || id === TABLE.sentinelId) continue;
+        // Past its TTL an item is gone for the API, whenever each region's TTL gets round to deleting it.
+        if (Number(item[TABLE.ttlAttribute]?.N) * 1000 <= nowMs) continue;
+        items.set(id, item);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+  } finally {
+    client.destroy();
+  }
+  return { region: replica.region, items };
+}
+
+export interface ConvergenceOptions {
+  replicas: { region: string; endpoint: string; tableName: string }[];
+  /** The replicator's `GET /status`. */
+  replicationStatus: () => Promise<ReplicationStatus>;
+  timeoutMs: number;
+  progress?: (line: string) => void;
+}
+
+export interface ConvergenceReport {
+  converged: boolean;
+  /** Ids compared in the last round (live in at least one region). */
+  compared: number;
+  /** Ids that still differed after replication had caught up twice, or at the deadline. */
+  divergent: Divergence[];
+  /** Why the check could not conclude, when it could not (a paused pair, the deadline). */
+  reason: string | null;
+  rounds: number;
+  elapsedMs: number;
+}
+
+/**
+ * Waits until every replication pair has caught up with what was written before the check
+ * started, then compares every region's items. A difference that a later caught-up round no
+ * longer shows was in flight; one that survives a caught-up round unchanged is divergence.
+ * A paused pair (an isolated region) cannot catch up: that is reported, not waited out.
+ */
+export async function verifyConvergence(options: ConvergenceOptions): Promise<ConvergenceReport> {
+  const progress = options.progress ?? (() => undefined);
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
+  let previous = new Map<string, string>();
+  let divergent: Divergence[] = [];
+  let compared = 0;
+  for (let round = 1; ; round++) {
+    const mark = new Date(Date.now() + STREAM_SETTLE_MS).toISOString();
+    let reason: string | null = null;
+    for (;;) {
+      const { pairs, isolated } = await options.replicationStatus();
+      if (isolated.length > 0) {
+        reason = `replication is paused while ${isolated.join(", ")} ${isolated.length === 1 ? "is" : "are"} isolated: restore first (npm run local -- restore <region>)`;
+        break;
+      }
+      const behind = pairs.filter((pair) => pair.caughtUpAt === null || pair.caughtUpAt < mark);
+      if (behind.length === 0) break;
+      if (Date.now() > deadline) {
+        reason = `replication did not catch up within ${options.timeoutMs / 1000} s (${behind.map((pair) => `${pair.source} → ${pair.target}${pair.lastError ? `: ${pair.lastError}` : ""}`).join("; ")})`;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    const now = Date.now();
+    const scans = await Promise.all(options.replicas.map((replica) => scanReplica(replica, now)));
+    compared = new Set(scans.flatMap((scan) => [...scan.items.keys()])).size;
+    divergent = compareReplicas(scans);
+    const finish = (converged: boolean, why: string | null, list: Divergence[]): ConvergenceReport => ({
+      converged,
+      compared,
+      divergent: list,
+      reason: why,
+      rounds: round,
+      elapsedMs: Date.now() - started,
+    });
+    if (divergent.length === 0) return finish(reason === null, reason, []);
+    const signatures = new Map(divergent.map((one) => [one.id, canonical(one.copies)]));
+    const persistent = divergent.filter((one) => previous.get(one.id) === signatures.get(one.id));
+    progress(
+      `round ${round}: ${compared} items compared, ${divergent.length} differ${round > 1 ? ` (${persistent.length} unchanged since the last caught-up round)` : ""}`,
+    );
+    if (reason !== null) return finish(false, reason, divergent);
+    if (round > 1 && persistent.length === divergent.length) return finish(false, null, persistent);
+    if (Date.now() > deadline) {
+      return finish(false, `writes kept arriving until the ${options.timeoutMs / 1000} s deadline`, persistent);
+    }
+    previous = signatures;
+  }
+}
