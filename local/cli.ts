@@ -257,6 +257,7 @@ function printConvergence(report: ConvergenceReport, regions: string[]): void {
 }
 
 async function main(): Promise<void> {
+  quietSdkNodeWarning();
   const [command = "up", region] = positionals;
   if (flags.help) return console.log(USAGE);
   switch (command) {

@@ -1,11 +1,16 @@
 import * as z from "zod/mini";
 
 /**
- * The JSON report of a failover drill (`npm run drill -- … --json <file>`). Times are ISO 8601;
- * durations are ms measured from the injection. A reader can recompute every verdict from it.
+ * The JSON report of a drill (`npm run drill -- … --json <file>`): a failover drill (a fault in
+ * one region) or the conflict drill (racing writers on shared ids). Times are ISO 8601; a
+ * failover's durations are ms measured from the injection. A reader can recompute every
+ * verdict from it.
  */
 
-export const DRILL_MODES = ["api", "data", "health", "isolate"] as const;
+/** The drills that inject a fault into one region and watch traffic move. */
+export const FAILOVER_MODES = ["api", "data", "health", "isolate"] as const;
+export type FailoverMode = (typeof FAILOVER_MODES)[number];
+export const DRILL_MODES = [...FAILOVER_MODES, "conflict"] as const;
 export type DrillMode = (typeof DRILL_MODES)[number];
 
 const isoTime = z
@@ -25,12 +30,38 @@ export const probeSchema = z.object({
 });
 export type Probe = z.infer<typeof probeSchema>;
 
-export const schema = z.object({
-  schemaVersion: z.literal(1),
+/** Items that differ between regions once replication has settled: must be 0. */
+export const divergenceSchema = z.object({
+  /**
+   * `table`: every item of every region, compared attribute by attribute once the replicator has
+   * caught up (the local cloud); `drill ids`: the ids the drill wrote, read from every region.
+   */
+  scope: z.enum(["table", "drill ids"]),
+  compared: z.int(),
+  divergentItems: z.int(),
+  divergentIds: z.array(z.string()),
+  /** Why the check could not conclude, when it could not (then the drill fails). */
+  reason: z.nullable(z.string()),
+});
+export type DivergenceCheck = z.infer<typeof divergenceSchema>;
+
+const common = {
+  schemaVersion: z.literal(2),
   target: z.enum(["local", "aws"]),
   stack: z.string(),
+  entryPoint: z.string(),
+  passed: z.boolean(),
+  failures: z.array(z.string()),
+  probes: z.array(probeSchema),
+  /** Where the SVG timeline was written. */
+  timeline: z.nullable(z.string()),
+};
+
+export const failoverSchema = z.object({
+  ...common,
+  kind: z.literal("failover"),
   region: z.string(),
-  mode: z.enum(DRILL_MODES),
+  mode: z.enum(FAILOVER_MODES),
   entryPoint: z.string(),
   locations: z.array(z.string()),
   /** Every region of the stack and which one each location prefers when all are healthy. */
@@ -71,11 +102,59 @@ export const schema = z.object({
     /** Writes acknowledged by other regions during the outage, all found in the restored region. */
     outageWritesReplicatedBack: z.boolean(),
     replicationLag: z.nullable(z.object({ p50Ms: z.nullable(z.number()), p99Ms: z.nullable(z.number()) })),
+    divergence: divergenceSchema,
   }),
-  passed: z.boolean(),
-  failures: z.array(z.string()),
-  probes: z.array(probeSchema),
-  /** Where the SVG timeline was written. */
-  timeline: z.nullable(z.string()),
 });
+export type FailoverReport = z.infer<typeof failoverSchema>;
+
+/** One kind of racing pair: where the two writers send, and how (single request or batch). */
+export const pairingSchema = z.object({
+  scope: z.enum(["same-region", "cross-region"]),
+  /** The region of each writer (the same one twice for a same-region pair). */
+  regions: z.tuple([z.string(), z.string()]),
+  /** `single` is POST /v1/calculations, `batch` the same item inside POST /v1/calculations/batch. */
+  kinds: z.tuple([z.enum(["single", "batch"]), z.enum(["single", "batch"])]),
+  pairs: z.int(),
+  /** Pairs in which both writers were acknowledged (200/201). */
+  bothAcknowledged: z.int(),
+  /** Pairs in which neither was, even after retrying a 503 as the API asks. */
+  neitherAcknowledged: z.int(),
+  /** Acknowledged writes whose body is not what every region holds once settled. */
+  acknowledgedSuperseded: z.int(),
+});
+export type PairingResult = z.infer<typeof pairingSchema>;
+
+export const conflictSchema = z.object({
+  ...common,
+  kind: z.literal("conflict"),
+  mode: z.literal("conflict"),
+  regions: z.array(z.string()),
+  times: z.object({
+    startedAt: isoTime,
+    /** The last racing request has its answer. */
+    racesEndedAt: isoTime,
+    /** Replication has caught up and every region was read back. */
+    settledAt: isoTime,
+    finishedAt: isoTime,
+  }),
+  pairings: z.array(pairingSchema),
+  measured: z.object({
+    pairs: z.int(),
+    requests: z.int(),
+    acknowledgedWrites: z.int(),
+    /** Same-region acknowledged writes replaced by another body: the 409 promise. Must be 0. */
+    sameRegionAcknowledgedLost: z.int(),
+    sameRegionLostIds: z.array(z.string()),
+    /**
+     * Cross-region acknowledged writes superseded by the other region's: MREC's exposure,
+     * expected above 0 (both regions may acknowledge one key); under MRSC it would be 0.
+     */
+    crossRegionAcknowledgedSuperseded: z.int(),
+    crossRegionBothAcknowledged: z.int(),
+    divergence: divergenceSchema,
+  }),
+});
+export type ConflictReport = z.infer<typeof conflictSchema>;
+
+export const schema = z.discriminatedUnion("kind", [failoverSchema, conflictSchema]);
 export type DrillReport = z.infer<typeof schema>;

@@ -7,7 +7,7 @@ import {
   waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
 import { GetHealthCheckStatusCommand, ListHealthChecksCommand, Route53Client } from "@aws-sdk/client-route-53";
-import type { DrillMode } from "../../shared/drill-report.js";
+import type { FailoverMode } from "../../shared/drill-report.js";
 import { DEFAULT_HEALTH_CACHE_MS, KILL_SWITCH_VARIABLE } from "../../shared/env.js";
 import type { StackConfig } from "../../shared/stack-config.js";
 import { type DrillTarget, probe as probeOnce } from "./target.js";
@@ -21,7 +21,7 @@ const PROBE_TIMEOUT_MS = 10_000;
 export const DATA_DRILL_POLICY = "calcburst-drill-deny-dynamodb";
 
 /** What each mode does on AWS (docs/RUNBOOK.md has the same table). */
-export const AWS_MODE_ACTIONS: Record<DrillMode, string> = {
+export const AWS_MODE_ACTIONS: Record<FailoverMode, string> = {
   health: `sets the function's ${KILL_SWITCH_VARIABLE}=true: /health answers 503, Route 53 fails the region over`,
   api: "sets the function's reserved concurrency to 0: every invocation is throttled, /health included",
   data: `adds an inline policy (${DATA_DRILL_POLICY}) denying every DynamoDB action to the function's role: writes and /health fail as in a data-layer outage`,
@@ -132,6 +132,12 @@ export function awsTarget(
       probe(`https://${globalName}/v1/calculations`, {
         method: "POST",
         headers: { "content-type": "application/json", "idempotency-key": id },
+        body: JSON.stringify(body),
+      }),
+    writeIn: (region, path, body) =>
+      probe(`https://${regionalName(region)}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
       }),
     read: (region, id) => probe(`https://${regionalName(region)}/v1/calculations/${encodeURIComponent(id)}`, {}),

@@ -1,24 +1,28 @@
 /**
  * npm run drill -- --region <r> --mode api|data|health|isolate [--target local|aws] [--stack prod]
  *                  [--duration <s>] [--json <file>] [--svg <file>] [--state-dir <dir>]
- * Runs a failover drill, prints the report, writes the JSON report and the SVG timeline, and
- * exits 1 when the RTO is over budget or an acknowledged write is lost (2 for a usage error).
+ * npm run drill -- --mode conflict [--pairs <n>] [--target local|aws] …
+ * Runs a failover drill (or the conflict drill), prints the report, writes the JSON report and
+ * the SVG timeline, and exits 1 when the RTO is over budget, an acknowledged write is lost or
+ * the regions diverge (2 for a usage error).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DRILL_MODES, type DrillMode } from "../../shared/drill-report.js";
+import { DRILL_MODES, type DrillMode, type DrillReport } from "../../shared/drill-report.js";
 import { PROJECT_ROOT } from "../../shared/paths.js";
 import { loadStack } from "../../shared/stack-file.js";
 import { ControlError } from "../cloud/control-client.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
 import { AWS_MODE_ACTIONS, awsTarget } from "./aws-target.js";
+import { runConflictDrill } from "./conflict.js";
 import { localTarget } from "./local-target.js";
 import { renderTable, renderTimeline } from "./report.js";
 import { runDrill } from "./run.js";
 
-const USAGE = `usage: npm run drill -- --region <region> --mode ${DRILL_MODES.join("|")} [--target local|aws] [--stack prod]
-                      [--duration <seconds the fault stays>] [--json <report.json>] [--svg <timeline.svg>] [--state-dir .local]`;
+const USAGE = `usage: npm run drill -- --region <region> --mode ${DRILL_MODES.filter((mode) => mode !== "conflict").join("|")} [--target local|aws] [--stack prod]
+                      [--duration <seconds the fault stays>] [--json <report.json>] [--svg <timeline.svg>] [--state-dir .local]
+       npm run drill -- --mode conflict [--pairs <racing pairs per pairing, default 20>] [--target local|aws] [--stack prod] [...]`;
 
 class UsageError extends Error {}
 
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
       target: { type: "string", default: "local" },
       stack: { type: "string", default: "prod" },
       duration: { type: "string" },
+      pairs: { type: "string", default: "20" },
       json: { type: "string" },
       svg: { type: "string" },
       "state-dir": { type: "string", default: path.join(PROJECT_ROOT, ".local") },
@@ -38,36 +43,43 @@ async function main(): Promise<void> {
     },
   });
   if (flags.help) return console.log(USAGE);
-  if (flags.region === undefined) throw new UsageError(`--region is required\n${USAGE}`);
   const mode = flags.mode as DrillMode;
   if (!DRILL_MODES.includes(mode)) throw new UsageError(`--mode must be one of ${DRILL_MODES.join(", ")}\n${USAGE}`);
+  if (mode !== "conflict" && flags.region === undefined) throw new UsageError(`--region is required\n${USAGE}`);
   if (flags.target !== "local" && flags.target !== "aws") throw new UsageError(`--target must be local or aws`);
   if (flags.target === "aws" && mode === "isolate")
     throw new UsageError(`on AWS, --mode isolate ${AWS_MODE_ACTIONS.isolate}`);
   const outageSeconds = flags.duration === undefined ? undefined : Number(flags.duration);
   if (outageSeconds !== undefined && !(outageSeconds > 0))
     throw new UsageError(`--duration must be a positive number of seconds`);
+  const pairs = Number(flags.pairs);
+  if (!Number.isInteger(pairs) || pairs < 1 || pairs > 1000)
+    throw new UsageError("--pairs must be a whole number from 1 to 1000");
   const { config } = loadStack(flags.stack);
-  if (!config.regions.includes(flags.region)) {
+  if (flags.region !== undefined && !config.regions.includes(flags.region)) {
     throw new UsageError(`${flags.region} is not a region of stack ${flags.stack} (${config.regions.join(", ")})`);
   }
   const target =
     flags.target === "aws" ? awsTarget(config, flags.stack) : localTarget(config, path.resolve(flags["state-dir"]));
+  const progress = (line: string) => console.log(line);
 
-  const report = await runDrill(target, {
-    stack: flags.stack,
-    region: flags.region,
-    mode,
-    ...(outageSeconds !== undefined && { outageMs: outageSeconds * 1000 }),
-    progress: (line) => console.log(line),
-  });
+  const report: DrillReport =
+    mode === "conflict"
+      ? await runConflictDrill(target, { stack: flags.stack, pairsPerPairing: pairs, progress })
+      : await runDrill(target, {
+          stack: flags.stack,
+          region: flags.region ?? "",
+          mode,
+          ...(outageSeconds !== undefined && { outageMs: outageSeconds * 1000 }),
+          progress,
+        });
   const date = report.times.startedAt.slice(0, 10);
   const svg = path.resolve(flags.svg ?? path.join(PROJECT_ROOT, "docs", "drills", `${date}-${mode}.svg`));
   report.timeline = path.relative(process.cwd(), svg) || svg;
   mkdirSync(path.dirname(svg), { recursive: true });
   writeFileSync(svg, renderTimeline(report));
   const json = path.resolve(
-    flags.json ?? path.join(PROJECT_ROOT, ".local", "drills", `${date}-${mode}-${flags.region}.json`),
+    flags.json ?? path.join(PROJECT_ROOT, ".local", "drills", `${date}-${mode}-${flags.region ?? "all"}.json`),
   );
   mkdirSync(path.dirname(json), { recursive: true });
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);

@@ -1,14 +1,15 @@
-import type { DrillMode } from "../../shared/drill-report.js";
 import { DEFAULT_HEALTH_CACHE_MS } from "../../shared/env.js";
 import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
 import type { CloudStatus } from "../cloud/cloud.js";
-import { callControl, readCloudState } from "../cloud/control-client.js";
+import { callControl, readCloudState, verifyCloud } from "../cloud/control-client.js";
 import type { RegionHealth } from "../router/health-checks.js";
 import { CLIENT_ID_HEADER, CLIENT_LOCATION_HEADER, TARGET_REGION_HEADER } from "../router/server.js";
 import { type DrillTarget, probe as probeOnce } from "./target.js";
 
 /** A probe waits this long at most: longer than the function's 3 s data budget. */
 const PROBE_TIMEOUT_MS = 5000;
+/** How long the convergence check may wait for replication to catch up after a drill. */
+const VERIFY_TIMEOUT_MS = 60_000;
 
 /** The region a location's clients are sent to when every region is healthy: the lowest latency. */
 export function preferredRegions(config: StackConfig): Record<string, string> {
@@ -57,6 +58,12 @@ export function localTarget(config: StackConfig, stateDirectory: string): DrillT
         },
         body: JSON.stringify(body),
       }),
+    writeIn: (region, path, body) =>
+      probe(`${state.router.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", [TARGET_REGION_HEADER]: region },
+        body: JSON.stringify(body),
+      }),
     read: (region, id) =>
       probe(`${state.router.url}/v1/calculations/${encodeURIComponent(id)}`, {
         headers: { [TARGET_REGION_HEADER]: region },
@@ -67,6 +74,16 @@ export function localTarget(config: StackConfig, stateDirectory: string): DrillT
     health: async () => {
       const checks = await control<RegionHealth[]>("GET", "/health-checks");
       return Object.fromEntries(checks.map((one) => [one.region, one.healthy]));
+    },
+    verifyTable: async () => {
+      const report = await verifyCloud(state, VERIFY_TIMEOUT_MS);
+      return {
+        scope: "table",
+        compared: report.compared,
+        divergentItems: report.divergent.length,
+        divergentIds: report.divergent.slice(0, 50).map((one) => one.id),
+        reason: report.reason,
+      };
     },
     replicationLag: async () => {
       const { replication } = await control<CloudStatus>("GET", "/status");
@@ -82,5 +99,3 @@ export function localTarget(config: StackConfig, stateDirectory: string): DrillT
     },
   };
 }
-
-export type { DrillMode };

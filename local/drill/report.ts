@@ -1,9 +1,46 @@
-import type { DrillReport } from "../../shared/drill-report.js";
+import type { ConflictReport, DivergenceCheck, DrillReport, FailoverReport, Probe } from "../../shared/drill-report.js";
 
 const ms = (value: number | null) => (value === null ? "—" : `${(value / 1000).toFixed(2)} s`);
 
+const divergenceLine = (divergence: DivergenceCheck) =>
+  `${divergence.divergentItems} of ${divergence.compared} (${divergence.scope === "table" ? "every item of every region" : "the drill's ids"})${divergence.reason === null ? "" : `; ${divergence.reason}`}`;
+
+/** Rows as aligned `name  value` lines, then the verdict and where the timeline is. */
+function tableOf(report: DrillReport, rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([name]) => name.length));
+  const lines = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);
+  const verdict = report.passed ? "PASSED" : `FAILED: ${report.failures.join("; ")}`;
+  return [...lines, "", `  ${verdict}`, ...(report.timeline === null ? [] : [`  timeline: ${report.timeline}`])].join(
+    "\n",
+  );
+}
+
 /** The terminal table: the figures first, then the verdict and why. */
 export function renderTable(report: DrillReport): string {
+  return report.kind === "conflict" ? conflictTable(report) : failoverTable(report);
+}
+
+function conflictTable(report: ConflictReport): string {
+  const { measured } = report;
+  const rows: [string, string][] = [
+    ["drill", `conflict over ${report.regions.join(", ")} (${report.target}, stack ${report.stack})`],
+    ["racing pairs / requests", `${measured.pairs} / ${measured.requests}`],
+    ["acknowledged writes", String(measured.acknowledgedWrites)],
+    ["same-region acknowledged writes lost (must be 0)", String(measured.sameRegionAcknowledgedLost)],
+    [
+      "cross-region acknowledged writes superseded (MREC)",
+      `${measured.crossRegionAcknowledgedSuperseded} (both regions acknowledged ${measured.crossRegionBothAcknowledged} pairs)`,
+    ],
+    ["items that differ between regions (must be 0)", divergenceLine(measured.divergence)],
+    ...report.pairings.map((pairing): [string, string] => [
+      `  ${pairing.scope} ${pairing.kinds.join("/")} ${pairing.scope === "same-region" ? pairing.regions[0] : pairing.regions.join(" vs ")}`,
+      `${pairing.pairs} pairs: both acknowledged ${pairing.bothAcknowledged}, neither ${pairing.neitherAcknowledged}, superseded ${pairing.acknowledgedSuperseded}`,
+    ]),
+  ];
+  return tableOf(report, rows);
+}
+
+function failoverTable(report: FailoverReport): string {
   const { measured, budget } = report;
   const rows: [string, string][] = [
     ["drill", `${report.mode} on ${report.region} (${report.target}, stack ${report.stack})`],
@@ -27,24 +64,108 @@ export function renderTable(report: DrillReport): string {
         ? "not reported by this target"
         : `${measured.replicationLag.p50Ms ?? "—"} ms / ${measured.replicationLag.p99Ms ?? "—"} ms`,
     ],
+    ["items that differ between regions (must be 0)", divergenceLine(measured.divergence)],
   ];
-  const width = Math.max(...rows.map(([name]) => name.length));
-  const lines = rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);
-  const verdict = report.passed ? "PASSED" : `FAILED: ${report.failures.join("; ")}`;
-  return [...lines, "", `  ${verdict}`, ...(report.timeline === null ? [] : [`  timeline: ${report.timeline}`])].join(
-    "\n",
-  );
+  return tableOf(report, rows);
 }
 
 const COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"];
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/**
- * The drill as a picture: per time slice, each region's share of the answered requests
- * (stacked) and the failed requests below, with the injection, detection, recovery and
- * restore marked. Plain SVG, no dependencies.
- */
+/** The drill as a picture (plain SVG, no dependencies). */
 export function renderTimeline(report: DrillReport): string {
+  return report.kind === "conflict" ? conflictTimeline(report) : failoverTimeline(report);
+}
+
+/**
+ * The conflict drill as a picture: per time slice, the racing requests by what they got
+ * (acknowledged by each region, refused with 409, not acknowledged), stacked, with the end of
+ * the races and the moment every region was read back marked.
+ */
+function conflictTimeline(report: ConflictReport): string {
+  const [width, height, left, right, top, plotHeight] = [960, 360, 60, 20, 50, 240];
+  const plotWidth = width - left - right;
+  const start = Date.parse(report.times.startedAt);
+  const totalMs = Math.max(1, Date.parse(report.times.finishedAt) - start);
+  const slices = 80;
+  const sliceMs = totalMs / slices;
+  const x = (at: number) => left + (at / totalMs) * plotWidth;
+  const classes: { label: string; colour: string; holds: (probe: Probe) => boolean }[] = [
+    ...report.regions.map((region, index) => ({
+      label: `acknowledged by ${region}`,
+      colour: COLOURS[index % COLOURS.length] ?? "#888",
+      holds: (probe: Probe) => probe.status >= 200 && probe.status < 300 && probe.region === region,
+    })),
+    { label: "409 (key holds another body)", colour: "#bab0ac", holds: (probe) => probe.status === 409 },
+    {
+      label: "not acknowledged (503, none)",
+      colour: "#e15759",
+      holds: (probe) => probe.status !== 409 && (probe.status < 200 || probe.status >= 300),
+    },
+  ];
+  const perSlice = Array.from({ length: slices }, (_, index) =>
+    report.probes.filter((probe) => probe.sentMs >= index * sliceMs && probe.sentMs < (index + 1) * sliceMs),
+  );
+  const most = Math.max(1, ...perSlice.map((inSlice) => inSlice.length));
+  const parts: string[] = [];
+  perSlice.forEach((inSlice, index) => {
+    let y = top + plotHeight;
+    for (const kind of classes) {
+      const count = inSlice.filter(kind.holds).length;
+      if (count === 0) continue;
+      const h = (count / most) * plotHeight;
+      y -= h;
+      parts.push(
+        `<rect x="${x(index * sliceMs).toFixed(1)}" y="${y.toFixed(1)}" width="${(plotWidth / slices).toFixed(1)}" height="${h.toFixed(1)}" fill="${kind.colour}"/>`,
+      );
+    }
+  });
+  for (const [iso, label] of [
+    [report.times.racesEndedAt, "races end"],
+    [report.times.settledAt, "read back"],
+  ] as const) {
+    const at = x(Date.parse(iso) - start);
+    parts.push(
+      `<line x1="${at.toFixed(1)}" y1="${top - 8}" x2="${at.toFixed(1)}" y2="${top + plotHeight}" stroke="#000" stroke-width="2" stroke-dasharray="5,3"/>`,
+      `<text x="${(at + 4).toFixed(1)}" y="${top - 10}" font-size="11">${escapeXml(label)}</text>`,
+    );
+  }
+  const axis = [0, 0.5, 1].map(
+    (share) =>
+      `<text x="${left - 6}" y="${(top + plotHeight - share * plotHeight + 4).toFixed(1)}" font-size="11" text-anchor="end">${Math.round(share * most)}</text>`,
+  );
+  const ticks = Array.from({ length: 6 }, (_, index) => (totalMs * index) / 5).map(
+    (tick) =>
+      `<text x="${x(tick).toFixed(1)}" y="${top + plotHeight + 16}" font-size="11" text-anchor="middle">${(tick / 1000).toFixed(1)} s</text>`,
+  );
+  const legend = classes.map(
+    (kind, index) =>
+      `<rect x="${left + (index % 3) * 290}" y="${height - 40 + Math.floor(index / 3) * 16}" width="12" height="12" fill="${kind.colour}"/><text x="${left + (index % 3) * 290 + 16}" y="${height - 30 + Math.floor(index / 3) * 16}" font-size="12">${escapeXml(kind.label)}</text>`,
+  );
+  const { measured } = report;
+  const title = `conflict drill over ${report.regions.join(", ")} (${report.target}): ${measured.pairs} racing pairs, same-region lost ${measured.sameRegionAcknowledgedLost}, cross-region superseded ${measured.crossRegionAcknowledgedSuperseded}, ${measured.divergence.divergentItems} items differ — ${report.passed ? "passed" : "FAILED"}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${left}" y="22" font-size="13" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="12" y="${top + plotHeight / 2}" font-size="11" transform="rotate(-90 12 ${top + plotHeight / 2})">requests sent per slice</text>`,
+    `<rect x="${left}" y="${top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#ccc"/>`,
+    ...parts,
+    ...axis,
+    ...ticks,
+    ...legend,
+    "</svg>",
+    "",
+  ].join("\n");
+}
+
+/**
+ * A failover drill as a picture: per time slice, each region's share of the answered requests
+ * (stacked) and the failed requests below, with the injection, detection, recovery and
+ * restore marked.
+ */
+function failoverTimeline(report: FailoverReport): string {
   const width = 960;
   const height = 420;
   const left = 60;

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { type DrillMode, type DrillReport, type Probe, schema as reportSchema } from "../../shared/drill-report.js";
+import { type FailoverMode, type FailoverReport, failoverSchema, type Probe } from "../../shared/drill-report.js";
+import { checkDivergence } from "./divergence.js";
 import type { DrillTarget } from "./target.js";
 
 export interface DrillOptions {
   stack: string;
   region: string;
-  mode: DrillMode;
+  mode: FailoverMode;
   /** How long the fault stays in place; by default one and a half RTO budgets. */
   outageMs?: number;
   /** Traffic before the injection, to see the steady state. */
@@ -21,11 +22,11 @@ interface LedgerEntry {
   ackedMs: number;
 }
 
-const isSuccess = (status: number) => status >= 200 && status < 300;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const isSuccess = (status: number) => status >= 200 && status < 300;
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` every `everyMs` until it is true or `timeoutMs` passes; whether it became true. */
-async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs: number): Promise<boolean> {
+export async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return true;
@@ -40,7 +41,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs: 
  * lost acknowledged writes (which must be 0). The report says whether the RTO stayed within the
  * budget the stack config implies.
  */
-export async function runDrill(target: DrillTarget, options: DrillOptions): Promise<DrillReport> {
+export async function runDrill(target: DrillTarget, options: DrillOptions): Promise<FailoverReport> {
   const { region, mode } = options;
   const progress = options.progress ?? (() => undefined);
   if (!target.regions.includes(region)) {
@@ -147,6 +148,7 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   await Promise.all([...pending]);
 
   // Nothing acknowledged may be lost: every write, in every region, once replication settles.
+  progress(`verifying: reading ${ledger.length} acknowledged writes back from ${target.regions.join(", ")} ...`);
   const missingIn = async () => {
     const missing: string[] = [];
     for (const entry of ledger) {
@@ -170,6 +172,14 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   );
   const lostSet = new Set(lost);
   progress(`verified: ${ledger.length} acknowledged writes read back from every region, ${lost.length} missing`);
+  const divergence = await checkDivergence(
+    target,
+    ledger.map((entry) => entry.id),
+    Math.max(10_000, budgetMs * 2),
+  );
+  progress(
+    `convergence: ${divergence.compared} items compared (${divergence.scope}), ${divergence.divergentItems} differ between regions${divergence.reason === null ? "" : `; ${divergence.reason}`}`,
+  );
 
   // The measurements.
   const afterInjection = probes.filter((probe) => probe.sentMs >= injectedMs && probe.sentMs < restoredMs);
@@ -195,10 +205,13 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
     verdicts.push(`the last client error came ${lastErrorMs} ms after the injection, over the ${budgetMs} ms budget`);
   if (lost.length > 0) verdicts.push(`${lost.length} acknowledged writes are missing from a region after the restore`);
   if (!returned) verdicts.push("traffic did not return to latency routing after the restore");
+  if (divergence.divergentItems > 0) verdicts.push(`${divergence.divergentItems} items differ between regions`);
+  else if (divergence.reason !== null) verdicts.push(`convergence not verified: ${divergence.reason}`);
 
   const at = (ms: number) => new Date(startedAt + ms).toISOString();
-  const report: DrillReport = {
-    schemaVersion: 1,
+  const report: FailoverReport = {
+    schemaVersion: 2,
+    kind: "failover",
     target: target.kind,
     stack: options.stack,
     region,
@@ -228,6 +241,7 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
       lostIds: lost.slice(0, 50),
       outageWritesReplicatedBack: outageWrites.every((entry) => !lostSet.has(entry.id)),
       replicationLag: await target.replicationLag().catch(() => null),
+      divergence,
     },
     passed: verdicts.length === 0,
     failures: verdicts,
@@ -235,7 +249,7 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
     timeline: null,
   };
   // The report is the drill's contract with whoever reads it later: check it before handing it out.
-  const checked = reportSchema.safeParse(report);
+  const checked = failoverSchema.safeParse(report);
   if (!checked.success) throw new Error(`the drill produced an invalid report: ${checked.error.issues[0]?.message}`);
   return report;
 }

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DRILL_MODES, type DrillMode } from "../../shared/drill-report.js";
+import { FAILOVER_MODES, type FailoverMode } from "../../shared/drill-report.js";
 import { PROJECT_ROOT } from "../../shared/paths.js";
 import { loadStack } from "../../shared/stack-file.js";
 import { readCloudState } from "../cloud/control-client.js";
@@ -98,8 +98,10 @@ async function main(): Promise<void> {
   if (!existsSync(ARTILLERY)) throw new UsageError(`artillery is not installed: run npm install`);
   const { config } = loadStack(flags.stack);
   const drilled = scenario === "failover-under-load";
-  const drillMode = flags["drill-mode"] as DrillMode;
-  if (!DRILL_MODES.includes(drillMode)) throw new UsageError(`--drill-mode must be one of ${DRILL_MODES.join(", ")}`);
+  const drillMode = flags["drill-mode"] as FailoverMode;
+  if (!FAILOVER_MODES.includes(drillMode)) {
+    throw new UsageError(`--drill-mode must be one of ${FAILOVER_MODES.join(", ")}`);
+  }
   const drillRegion = flags["drill-region"] ?? config.regions[0] ?? "";
 
   // Where the load goes, and which of the scenario's environments applies.

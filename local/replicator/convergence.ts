@@ -66,6 +66,7 @@ export function compareReplicas(replicas: readonly ReplicaScan[]): Divergence[] 
 export async function scanReplica(
   replica: { region: string; endpoint: string; tableName: string },
   nowMs: number,
+  timeoutMs = 30_000,
 ): Promise<ReplicaScan> {
   const client = localDynamoDbClient(replica.endpoint, replica.region, { maxAttempts: 3 });
   const items = new Map<string, WireItem>();
@@ -74,7 +75,7 @@ export async function scanReplica(
     do {
       const page = await client.send(
         new ScanCommand({ TableName: replica.tableName, ConsistentRead: true, ExclusiveStartKey: start }),
-        { abortSignal: AbortSignal.timeout(30_000) },
+        { abortSignal: AbortSignal.timeout(timeoutMs) },
       );
       for (const raw of page.Items ?? []) {
         const item = raw as unknown as WireItem;
@@ -143,9 +144,6 @@ export async function verifyConvergence(options: ConvergenceOptions): Promise<Co
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     const now = Date.now();
-    const scans = await Promise.all(options.replicas.map((replica) => scanReplica(replica, now)));
-    compared = new Set(scans.flatMap((scan) => [...scan.items.keys()])).size;
-    divergent = compareReplicas(scans);
     const finish = (converged: boolean, why: string | null, list: Divergence[]): ConvergenceReport => ({
       converged,
       compared,
@@ -154,6 +152,28 @@ export async function verifyConvergence(options: ConvergenceOptions): Promise<Co
       rounds: round,
       elapsedMs: Date.now() - started,
     });
+    // A frozen table accepts the connection and never answers: the scan gets what time is left (at least 5 s).
+    const scanTimeoutMs = Math.max(5000, deadline - now);
+    const scans = await Promise.allSettled(options.replicas.map((replica) => scanReplica(replica, now, scanTimeoutMs)));
+    const unread = options.replicas.filter((_replica, index) => scans[index]?.status === "rejected");
+    if (unread.length > 0) {
+      const why = unread
+        .map((replica) => {
+          const { reason: error } = scans[options.replicas.indexOf(replica)] as PromiseRejectedResult;
+          const detail =
+            error instanceof Error && error.name === "AbortError"
+              ? `no answer within ${scanTimeoutMs / 1000} s`
+              : error instanceof Error
+                ? error.message
+                : String(error);
+          return `${replica.region}'s table could not be read (${detail})`;
+        })
+        .join("; ");
+      return finish(false, reason === null ? why : `${reason}; ${why}`, []);
+    }
+    const read = scans.map((scan) => (scan as PromiseFulfilledResult<ReplicaScan>).value);
+    compared = new Set(read.flatMap((scan) => [...scan.items.keys()])).size;
+    divergent = compareReplicas(read);
     if (divergent.length === 0) return finish(reason === null, reason, []);
     const signatures = new Map(divergent.map((one) => [one.id, canonical(one.copies)]));
     const persistent = divergent.filter((one) => previous.get(one.id) === signatures.get(one.id));

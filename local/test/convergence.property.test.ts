@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { TABLE } from "../../shared/table.js";
 import type { WireItem } from "../data/stamps.js";
 import { compareReplicas } from "../replicator/convergence.js";
+import type { PairReplicator } from "../replicator/replicator.js";
 import { calculationItem, useReplicaHarness } from "./support/replicas.js";
 
 // Random interleavings of the function's writes in two regions with the replication of each
@@ -57,7 +58,7 @@ describe("replication under random interleavings", () => {
           [B, []],
         ]);
         const lastDelivered = new Map<string, StreamRecord>();
-        const pairs = new Map([
+        const pairs = new Map<string, PairReplicator>([
           [A, harness.pair(A, B)],
           [B, harness.pair(B, A)],
         ]);

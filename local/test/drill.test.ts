@@ -3,11 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DRILL_MODES, type DrillReport, schema } from "../../shared/drill-report.js";
+import { type ConflictReport, FAILOVER_MODES, type FailoverReport, schema } from "../../shared/drill-report.js";
 import { ROOT, useCloud } from "./support/cloud.js";
 
-// The failover drill as a user runs it (npm run drill's command) against a running local cloud,
-// time-scaled: all four modes, each checked against its own budget, with every write read back.
+// The drills as a user runs them (npm run drill's command) against a running local cloud,
+// time-scaled: the four failover modes, each checked against its own budget, with every write
+// read back and every region compared; and the conflict drill.
 
 const cloud = useCloud(0.05);
 const output = mkdtempSync(path.join(tmpdir(), "calcburst-drills-"));
@@ -23,7 +24,7 @@ function drill(...args: string[]) {
 }
 
 describe("npm run drill against the local cloud", () => {
-  it.each(DRILL_MODES.map((mode, index) => [mode, index % 2 === 0 ? "us-east-1" : "eu-west-1"]))(
+  it.each(FAILOVER_MODES.map((mode, index) => [mode, index % 2 === 0 ? "us-east-1" : "eu-west-1"]))(
     "fails %s over within its RTO budget, loses no acknowledged write, and writes the report and timeline",
     (mode, region) => {
       // Prepare
@@ -37,9 +38,11 @@ describe("npm run drill against the local cloud", () => {
       expect(run.status, run.stdout + run.stderr).toBe(0);
       const parsed = schema.safeParse(JSON.parse(readFileSync(json, "utf8")));
       expect(parsed.success).toBe(true);
-      const report = parsed.data as DrillReport;
-      expect(report).toMatchObject({ region, mode, target: "local", passed: true, failures: [] });
+      const report = parsed.data as FailoverReport;
+      expect(report).toMatchObject({ kind: "failover", region, mode, target: "local", passed: true, failures: [] });
       expect(report.measured.lostAcknowledgedWrites).toBe(0);
+      expect(report.measured.divergence).toMatchObject({ scope: "table", divergentItems: 0, reason: null });
+      expect(report.measured.divergence.compared).toBeGreaterThanOrEqual(report.measured.acknowledgedWrites);
       expect(report.measured.outageWritesReplicatedBack).toBe(true);
       expect(report.measured.acknowledgedWrites).toBeGreaterThan(20);
       expect(report.measured.detectionMs).not.toBeNull();
@@ -57,6 +60,7 @@ describe("npm run drill against the local cloud", () => {
         ),
       ).toBe(true);
       expect(run.stdout).toMatch(/lost acknowledged writes \(must be 0\)\s+0/);
+      expect(run.stdout).toMatch(/items that differ between regions \(must be 0\)\s+0 of \d+/);
       expect(run.stdout).toContain("PASSED");
       const picture = readFileSync(svg, "utf8");
       expect(picture).toMatch(/^<svg /);
@@ -87,10 +91,41 @@ describe("npm run drill against the local cloud", () => {
 
     // Assess
     expect(run.status, run.stdout + run.stderr).toBe(1);
-    const report = JSON.parse(readFileSync(json, "utf8")) as DrillReport;
+    const report = JSON.parse(readFileSync(json, "utf8")) as FailoverReport;
     expect(report.passed).toBe(false);
     expect(report.failures.join("\n")).toMatch(/not every location was served by a healthy region before the restore/);
     expect(run.stdout).toContain("FAILED");
+  });
+
+  it("races writers on shared ids in and across regions: none lost in its region, every region the same", () => {
+    // Prepare
+    const json = path.join(output, "conflict.json");
+    const svg = path.join(output, "conflict.svg");
+
+    // Act
+    const run = drill("--mode", "conflict", "--pairs", "6", "--json", json, "--svg", svg);
+
+    // Assess
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    const parsed = schema.safeParse(JSON.parse(readFileSync(json, "utf8")));
+    expect(parsed.success).toBe(true);
+    const report = parsed.data as ConflictReport;
+    expect(report).toMatchObject({ kind: "conflict", mode: "conflict", passed: true, failures: [] });
+    // Two regions: 4 same-region pairings each, 4 cross-region pairings.
+    expect(report.pairings).toHaveLength(12);
+    expect(report.measured.pairs).toBe(72);
+    expect(report.measured.sameRegionAcknowledgedLost).toBe(0);
+    expect(report.measured.divergence).toMatchObject({ scope: "table", divergentItems: 0, reason: null });
+    for (const pairing of report.pairings.filter((one) => one.scope === "same-region")) {
+      expect(pairing.bothAcknowledged, JSON.stringify(pairing)).toBe(0);
+    }
+    // Every cross-region pair both regions acknowledged has one of the two superseded (MREC).
+    expect(report.measured.crossRegionAcknowledgedSuperseded).toBeGreaterThanOrEqual(
+      report.measured.crossRegionBothAcknowledged,
+    );
+    expect(run.stdout).toMatch(/same-region acknowledged writes lost \(must be 0\)\s+0/);
+    expect(run.stdout).toContain("PASSED");
+    expect(readFileSync(svg, "utf8")).toContain("conflict drill over us-east-1, eu-west-1 (local)");
   });
 
   it("refuses an unknown region and isolate on AWS with exit 2, before touching anything", () => {
