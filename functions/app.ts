@@ -60,7 +60,8 @@ function matchRoute(routes: readonly CompiledRoute[], method: string, path: stri
     const found = compiled.pattern.exec(path);
     if (found !== null) onPath.push({ compiled, values: found.slice(1) });
   }
-  // A static template beats a parameter: GET /v1/calculations/batch reads the item "batch".
+  // The first route whose template and method both match serves: GET /v1/calculations/batch is
+  // the read of the item "batch", POST the batch route.
   const serving = onPath.find((candidate) => candidate.compiled.route.method === method);
   if (serving !== undefined) {
     const params = Object.fromEntries(serving.compiled.parameters.map((name, i) => [name, serving.values[i] ?? ""]));

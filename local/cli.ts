@@ -36,6 +36,8 @@ const { values: flags, positionals } = parseArgs({
     "no-demo": { type: "boolean", default: false },
     "exit-after-demo": { type: "boolean", default: false },
     "no-monitoring": { type: "boolean", default: false },
+    // For npm run bench:local only: measures what the data endpoints cost (docs/LOCAL-CLOUD.md).
+    "bypass-data-endpoint": { type: "boolean", default: false },
     "log-level": { type: "string", default: "info" },
     mode: { type: "string" },
     timeout: { type: "string", default: "60" },
@@ -65,7 +67,13 @@ async function up(): Promise<void> {
 
   const monitoring = chooseMonitoring();
   if ("disabled" in monitoring) console.log(`monitoring is off: ${monitoring.disabled}`);
+  if (flags["bypass-data-endpoint"]) {
+    console.log(
+      "--bypass-data-endpoint: for benchmarks only. The functions write to DynamoDB Local directly and conflicting writes in two regions no longer resolve as a global table's do.",
+    );
+  }
   const cloud = new LocalCloud({
+    bypassDataEndpoint: flags["bypass-data-endpoint"],
     monitoring,
     stack,
     config,

@@ -45,7 +45,7 @@ export const NO_OPERATION_LABEL = "none";
 export const REPLICATION_METRICS = {
   lag: {
     name: "calcburst_replication_latency_seconds",
-    help: "Age of a change (now minus the item's createdAt) when it was applied to another region.",
+    help: "Age of a change (now minus when its own region applied it) when it was applied to another region.",
     labels: ["source_region", "target_region"],
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   },

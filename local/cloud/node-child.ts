@@ -5,6 +5,11 @@ import { PROJECT_ROOT } from "../../shared/paths.js";
 import { type ChildMessage, SETTINGS_VARIABLE, type SupervisorMessage, type SupervisorOrder } from "./ipc.js";
 
 const READY_TIMEOUT_MS = 30_000;
+/**
+ * Set, every node child writes a V8 CPU profile into this folder when it exits: how
+ * `npm run bench:local` splits a region process's CPU between API emulation, function and SDK.
+ */
+export const CPU_PROFILE_VARIABLE = "CALCBURST_CPU_PROFILE_DIR";
 const STOP_GRACE_MS = 3000;
 
 export interface NodeChildOptions {
@@ -47,7 +52,13 @@ export class NodeChild {
     this.stopping = false;
     const child = fork(this.options.script, [], {
       cwd: PROJECT_ROOT,
-      execArgv: ["--import", "tsx"],
+      execArgv: [
+        "--import",
+        "tsx",
+        ...(process.env[CPU_PROFILE_VARIABLE]
+          ? ["--cpu-prof", `--cpu-prof-dir=${process.env[CPU_PROFILE_VARIABLE]}`]
+          : []),
+      ],
       env: { ...process.env, [SETTINGS_VARIABLE]: JSON.stringify(this.options.settings()) },
       stdio: ["ignore", log, log, "ipc"],
     });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PROJECT_ROOT } from "../../shared/paths.js";
 import type { CloudState } from "./cloud.js";
+import { CPU_PROFILE_VARIABLE } from "./node-child.js";
 
 const READY_LINE = /CalcBurst local cloud ready: (\S+)/;
 
@@ -22,7 +23,16 @@ export interface SpawnedCloud {
  * as a child process and resolves at its ready line: for the tests and `npm run bench:local`.
  */
 export async function spawnLocalCloud(
-  options: { timeScale?: number; detached?: boolean; readyTimeoutMs?: number; monitoring?: boolean } = {},
+  options: {
+    timeScale?: number;
+    detached?: boolean;
+    readyTimeoutMs?: number;
+    monitoring?: boolean;
+    /** Benchmark only: the functions write to DynamoDB Local directly (see LocalCloudOptions). */
+    bypassDataEndpoint?: boolean;
+    /** Benchmark only: every node child writes a CPU profile here when it exits. */
+    cpuProfileDirectory?: string;
+  } = {},
 ): Promise<SpawnedCloud> {
   const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-cloud-"));
   const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
@@ -33,8 +43,17 @@ export async function spawnLocalCloud(
       ...["--time-scale", String(options.timeScale ?? 1), "--state-dir", stateDirectory, "--log-level", "warn"],
       // Six more processes per cloud: only the suites about monitoring pay for them.
       ...(options.monitoring === true ? [] : ["--no-monitoring"]),
+      ...(options.bypassDataEndpoint === true ? ["--bypass-data-endpoint"] : []),
     ],
-    { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.detached ?? false },
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: options.detached ?? false,
+      env:
+        options.cpuProfileDirectory === undefined
+          ? process.env
+          : { ...process.env, [CPU_PROFILE_VARIABLE]: options.cpuProfileDirectory },
+    },
   );
   let output = "";
   const capture = (chunk: Buffer) => {
