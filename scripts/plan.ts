@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const run = await runProgramUnderMocks(
     { "calcburst:grafanaAdminPassword": "not-a-real-password", ...values },
     () => import("../infra/index.js"),
-    stack,
+    { stack },
   );
   const custom = run.resources.filter((resource) => resource.custom);
   console.log(

@@ -1,15 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RecordedResource } from "../mock-runtime.js";
-import { policyViolations } from "./support/program.js";
-
-const resource = (type: string, name: string, inputs: Record<string, unknown>): RecordedResource => ({
-  type,
-  name,
-  inputs,
-  state: inputs,
-  custom: true,
-  id: `${name}-id`,
-});
+import { policyViolations, craftedResource as resource } from "./support/program.js";
 
 const rolePolicy = (statement: Record<string, unknown>) =>
   resource("aws:iam/rolePolicy:RolePolicy", "policy", {

@@ -5,18 +5,54 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { expect } from "vitest";
-import { type ProgramRun, type RecordedResource, runProgramUnderMocks } from "../../mock-runtime.js";
+import {
+  type MockOptions,
+  type ProgramRun,
+  type RecordedResource,
+  type RegistrationOptions,
+  runProgramUnderMocks,
+} from "../../mock-runtime.js";
 import { policies } from "../../policy/policies.js";
 
 /** What `pulumi config set --secret grafanaAdminPassword …` holds in the tests. */
 export const TEST_GRAFANA_PASSWORD = "test-grafana-admin-password";
 
 /** Loads infra/index.ts under mocks with these (namespaced) config values. */
-export function runProgram(config: Record<string, unknown>): Promise<ProgramRun> {
+export function runProgram(config: Record<string, unknown>, options: MockOptions = {}): Promise<ProgramRun> {
   return runProgramUnderMocks(
     { "calcburst:grafanaAdminPassword": TEST_GRAFANA_PASSWORD, ...config },
     () => import("../../index.js"),
+    options,
   );
+}
+
+export const urnOf = (type: string, name: string) => `urn:pulumi:test::calcburst::${type}::${name}`;
+
+/** A resource as a test writes it by hand, with the options and dependencies it names. */
+export function craftedResource(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  options: Partial<RegistrationOptions> = {},
+): RecordedResource {
+  return {
+    type,
+    name,
+    inputs,
+    state: inputs,
+    custom: true,
+    id: `${name}-id`,
+    urn: urnOf(type, name),
+    options: {
+      parent: "",
+      deleteBeforeReplace: false,
+      ignoreChanges: [],
+      dependencies: Object.values(options.propertyDependencies ?? {}).flat(),
+      propertyDependencies: {},
+      aliasNames: [],
+      ...options,
+    },
+  };
 }
 
 export const ofType = (run: ProgramRun, type: string) => run.resources.filter((resource) => resource.type === type);
@@ -137,33 +173,59 @@ export function assertRegion(run: ProgramRun, region: string, domain: string): v
 
 class NotApplicable extends Error {}
 
-function policyResource(resource: RecordedResource): PolicyResource & ResourceValidationArgs {
-  const isType = (resourceClass: unknown) =>
-    (resourceClass as { __pulumiType?: string }).__pulumiType === resource.type;
-  const fields = {
-    type: resource.type,
-    props: resource.inputs,
-    urn: `urn:pulumi:test::calcburst::${resource.type}::${resource.name}`,
-    name: resource.name,
-    opts: {},
-    stackTags: new Map(),
-    dependencies: [],
-    propertyDependencies: {},
-    isType,
-    asType: (resourceClass: unknown) => (isType(resourceClass) ? resource.inputs : undefined),
-    getConfig: () => ({}),
-    notApplicable: (reason?: string): never => {
-      throw new NotApplicable(reason);
-    },
-  };
-  // The policy SDK types these generically over resource classes; at run time they are these.
-  return fields as unknown as PolicyResource & ResourceValidationArgs;
+/**
+ * The resources as the policy SDK hands them to a pack: props, options and the resources each one
+ * depends on (all of them, and per property), linked through the URNs the engine recorded.
+ */
+function policyResources(resources: RecordedResource[]): (PolicyResource & ResourceValidationArgs)[] {
+  const byUrn = new Map<string, PolicyResource & ResourceValidationArgs>();
+  const linked = resources.map((resource) => {
+    const isType = (resourceClass: unknown) =>
+      (resourceClass as { __pulumiType?: string }).__pulumiType === resource.type;
+    const fields = {
+      type: resource.type,
+      props: resource.inputs,
+      urn: resource.urn,
+      name: resource.name,
+      opts: {
+        protect: false,
+        ignoreChanges: resource.options.ignoreChanges,
+        deleteBeforeReplace: resource.options.deleteBeforeReplace,
+        aliases: resource.options.aliasNames,
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: resource.options.parent,
+      },
+      stackTags: new Map(),
+      dependencies: [] as PolicyResource[],
+      propertyDependencies: {} as Record<string, PolicyResource[]>,
+      isType,
+      asType: (resourceClass: unknown) => (isType(resourceClass) ? resource.inputs : undefined),
+      getConfig: () => ({}),
+      notApplicable: (reason?: string): never => {
+        throw new NotApplicable(reason);
+      },
+    };
+    // The policy SDK types these generically over resource classes; at run time they are these.
+    const policyResource = fields as unknown as PolicyResource & ResourceValidationArgs;
+    byUrn.set(resource.urn, policyResource);
+    return { resource, policyResource };
+  });
+  const resolve = (urns: string[]) =>
+    urns.map((urn) => byUrn.get(urn)).filter((found): found is PolicyResource & ResourceValidationArgs => !!found);
+  for (const { resource, policyResource } of linked) {
+    policyResource.dependencies.push(...resolve(resource.options.dependencies));
+    for (const [property, urns] of Object.entries(resource.options.propertyDependencies)) {
+      policyResource.propertyDependencies[property] = resolve(urns);
+    }
+  }
+  return linked.map(({ policyResource }) => policyResource);
 }
 
 /** Every violation the policy pack reports for these resources, as `policy: message`. */
 export async function policyViolations(resources: RecordedResource[]): Promise<string[]> {
   const violations: string[] = [];
-  const custom = resources.filter((resource) => resource.custom);
+  const custom = policyResources(resources.filter((resource) => resource.custom));
   for (const policy of policies) {
     const report = (message: string) => violations.push(`${policy.name}: ${message}`);
     if ("validateResource" in policy && policy.validateResource !== undefined) {
@@ -173,7 +235,7 @@ export async function policyViolations(resources: RecordedResource[]): Promise<s
       for (const resource of custom) {
         for (const validate of validations) {
           try {
-            await validate(policyResource(resource), report);
+            await validate(resource, report);
           } catch (error) {
             if (!(error instanceof NotApplicable)) throw error;
           }
@@ -182,7 +244,7 @@ export async function policyViolations(resources: RecordedResource[]): Promise<s
     }
     if ("validateStack" in policy && policy.validateStack !== undefined) {
       const args = {
-        resources: custom.map(policyResource),
+        resources: custom,
         getConfig: () => ({}),
         notApplicable: () => undefined as never,
       };
