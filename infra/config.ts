@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, parseStackConfig, type StackConfig, schema } from "../shared/stack-config.js";
+import { CONFIG_NAMESPACE, parseStackConfig, STACK_KEYS, type StackConfig } from "../shared/stack-config.js";
 
 /**
  * The stack's config, as `pulumi config` holds it, checked by the schema the local cloud uses
@@ -8,7 +8,7 @@ import { CONFIG_NAMESPACE, parseStackConfig, type StackConfig, schema } from "..
 export function readStackConfig(): StackConfig {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const values: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.shape)) {
+  for (const key of STACK_KEYS) {
     const raw = config.get(key);
     if (raw === undefined) continue;
     try {
