@@ -25,9 +25,19 @@ export function apiNames(domain: string, region: string): { global: string; regi
   return { global: `api.${domain}`, regional: `${region}.api.${domain}` };
 }
 
-/** The function's name in a region: fixed, so the CloudWatch exporter and the drills can name it. */
+/**
+ * The function's name in a region: fixed, so the CloudWatch exporter and the drills can name it.
+ * Like every physical name the program sets, it carries the stack: two stacks (staging beside
+ * prod) fit in one account.
+ */
 export function functionName(region: string): string {
   return `calcburst-${pulumi.getStack()}-${region}`;
+}
+
+/** The function's and the API stage's log groups in a region. */
+export function logGroupNames(region: string): { function: string; access: string } {
+  const prefix = `/calcburst/${pulumi.getStack()}/${region}`;
+  return { function: `${prefix}/function`, access: `${prefix}/api-access` };
 }
 
 /** The key of Grafana's admin password, a secret: `pulumi config set --secret grafanaAdminPassword <password>`. */

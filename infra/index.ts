@@ -12,7 +12,7 @@ import { GlobalTable } from "./components/global-table.js";
 import { LatencyRouting } from "./components/latency-routing.js";
 import { RegionalMonitoring } from "./components/regional-monitoring.js";
 import { RegionalService } from "./components/regional-service.js";
-import { apiNames, functionName, readGrafanaAdminPassword, readStackConfig } from "./config.js";
+import { apiNames, functionName, logGroupNames, readGrafanaAdminPassword, readStackConfig } from "./config.js";
 import { monitoringSubnetCidr } from "./network.js";
 
 if (!existsSync(HANDLER_BUNDLE)) {
@@ -65,6 +65,7 @@ const services = config.regions.map((region) => {
     logRetentionDays: config.logRetentionDays,
     ttlDays: config.tableTtlDays,
     functionName: functionName(region),
+    logGroupNames: logGroupNames(region),
     network: {
       subnetIds: monitoring.functionSubnetIds,
       securityGroupIds: [monitoring.functionSecurityGroup.id],

@@ -51,6 +51,8 @@ export interface RegionalServiceArgs {
   regionDisabled?: boolean;
   /** The function's name, fixed so the CloudWatch exporter and the drill can name it. */
   functionName: string;
+  /** The log groups' names; like the function's, they carry the stack. */
+  logGroupNames: { function: string; access: string };
   /** The private subnets and security group the function runs in (RegionalMonitoring's VPC). */
   network: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
   /** The regional Prometheus's remote-write receiver. */
@@ -87,7 +89,7 @@ export class RegionalService extends pulumi.ComponentResource {
 
     const functionLogs = new aws.cloudwatch.LogGroup(
       `${name}-function-logs`,
-      { region, name: `/calcburst/${region}/function`, retentionInDays: args.logRetentionDays, tags },
+      { region, name: args.logGroupNames.function, retentionInDays: args.logRetentionDays, tags },
       parent,
     );
 
@@ -161,7 +163,7 @@ export class RegionalService extends pulumi.ComponentResource {
 
     const accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      { region, name: `/calcburst/${region}/api-access`, retentionInDays: args.logRetentionDays, tags },
+      { region, name: args.logGroupNames.access, retentionInDays: args.logRetentionDays, tags },
       parent,
     );
     this.api = new aws.apigatewayv2.Api(

@@ -86,7 +86,7 @@ describe("stack config", () => {
   });
 
   it("names the stacks there are when one does not exist", () => {
-    expect(() => loadStack("staging")).toThrow(/no stack file Pulumi\.staging\.yaml: the stacks here are prod/);
+    expect(() => loadStack("qa")).toThrow(/no stack file Pulumi\.qa\.yaml: the stacks here are prod, staging/);
   });
 
   it("shrinks intervals by the time scale, never to zero", () => {

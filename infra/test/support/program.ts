@@ -65,7 +65,7 @@ export function named(run: ProgramRun, type: string, name: string): RecordedReso
 }
 
 /** Asserts what DESIGN.md and the issue require of one region, and returns its resources by role. */
-export function assertRegion(run: ProgramRun, region: string, domain: string): void {
+export function assertRegion(run: ProgramRun, region: string, domain: string, stack = "prod"): void {
   const prefix = `calcburst-${region}`;
   named(run, "calcburst:service:RegionalService", prefix);
 
@@ -75,7 +75,7 @@ export function assertRegion(run: ProgramRun, region: string, domain: string): v
     runtime: "nodejs22.x",
     architectures: ["arm64"],
     handler: "handler.handler",
-    loggingConfig: { logFormat: "JSON", logGroup: `/calcburst/${region}/function` },
+    loggingConfig: { logFormat: "JSON", logGroup: `/calcburst/${stack}/${region}/function` },
   });
   expect(fn.reservedConcurrentExecutions).toBeGreaterThan(0);
   const variables = (fn.environment as { variables: Record<string, string> }).variables;
@@ -252,4 +252,29 @@ export async function policyViolations(resources: RecordedResource[]): Promise<s
     }
   }
   return violations;
+}
+
+/**
+ * The names AWS holds unique in an account (per region, or account-wide for Route 53 and the
+ * API domains) that the program sets itself. Names Pulumi generates (`<logical name>-<random>`)
+ * are absent from the inputs under mocks, and unique anyway.
+ */
+export function physicalNames(run: ProgramRun): string[] {
+  return run.resources
+    .filter((resource) => resource.custom)
+    .flatMap((resource): string[] => {
+      const { inputs, type } = resource;
+      const where = typeof inputs.region === "string" ? inputs.region : "global";
+      switch (type) {
+        case "aws:route53/record:Record":
+          return [`route53 record ${inputs.zoneId} ${inputs.name} ${inputs.type} ${inputs.setIdentifier ?? ""}`];
+        case "aws:apigatewayv2/domainName:DomainName":
+          return [`api domain ${inputs.domainName}`];
+        // A stage's name is unique within its API only.
+        case "aws:apigatewayv2/stage:Stage":
+          return [];
+        default:
+          return typeof inputs.name === "string" ? [`${type} ${where} ${inputs.name}`] : [];
+      }
+    });
 }
