@@ -70,8 +70,9 @@ function computedState(args: MockResourceArgs): Record<string, unknown> {
   const state: Record<string, unknown> = { name, arn };
   switch (args.type) {
     case "aws:ec2/instance:Instance":
-      // A stable fake address per instance, so rendered configs read like real ones.
-      state.privateIp = `10.255.${[...args.name].reduce((sum, char) => (sum + char.charCodeAt(0)) % 250, 0)}.10`;
+      // The address the program asked for, or a stable fake one per instance.
+      state.privateIp =
+        inputs.privateIp ?? `10.255.${[...args.name].reduce((sum, char) => (sum + char.charCodeAt(0)) % 250, 0)}.10`;
       break;
     case "aws:dynamodb/table:Table":
       state.arn = `arn:aws:dynamodb:${region}:${FAKE_ACCOUNT}:table/${name}`;

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { globalUserData, gzipBase64 } from "../../monitoring/cloud-init.js";
 import type { StackConfig } from "../../shared/stack-config.js";
+import { monitoringHostAddress } from "../network.js";
 import { monitoringHost } from "./monitoring-host.js";
 import type { RegionalMonitoring } from "./regional-monitoring.js";
 
@@ -126,6 +127,7 @@ export class GlobalMonitoring extends pulumi.ComponentResource {
       {
         region,
         subnet: home.monitoringSubnet,
+        privateIp: monitoringHostAddress(home.vpcCidr, "globalMonitoring"),
         securityGroupId: securityGroup.id,
         instanceType: args.config.monitoringInstanceType,
         dataVolumeGb: args.config.prometheusVolumeGb,
