@@ -20,6 +20,21 @@ export function readStackConfig(): StackConfig {
   return parseStackConfig(values, `the config of stack ${pulumi.getStack()}`);
 }
 
+/**
+ * The default provider's region (`aws:region`). The regional resources name their region
+ * themselves; IAM and Route 53 (global services) and the provider itself still need one, and it
+ * must come from the stack, not from whatever AWS_REGION the deployer's shell happens to hold.
+ */
+export function requireDefaultRegion(regions: string[]): string {
+  const region = new pulumi.Config("aws").get("region");
+  if (region === undefined) {
+    throw new Error(
+      `aws:region is not set for stack ${pulumi.getStack()}: run pulumi config set aws:region ${regions[0] ?? "us-east-1"} (the default provider's region, used by IAM and Route 53; docs/DEPLOY.md)`,
+    );
+  }
+  return region;
+}
+
 /** The names the API answers on: the global latency-routed name and each region's own. */
 export function apiNames(domain: string, region: string): { global: string; regional: string } {
   return { global: `api.${domain}`, regional: `${region}.api.${domain}` };

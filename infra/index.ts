@@ -12,7 +12,14 @@ import { GlobalTable } from "./components/global-table.js";
 import { LatencyRouting } from "./components/latency-routing.js";
 import { RegionalMonitoring } from "./components/regional-monitoring.js";
 import { RegionalService } from "./components/regional-service.js";
-import { apiNames, functionName, logGroupNames, readGrafanaAdminPassword, readStackConfig } from "./config.js";
+import {
+  apiNames,
+  functionName,
+  logGroupNames,
+  readGrafanaAdminPassword,
+  readStackConfig,
+  requireDefaultRegion,
+} from "./config.js";
 import { monitoringSubnetCidr } from "./network.js";
 
 if (!existsSync(HANDLER_BUNDLE)) {
@@ -20,6 +27,7 @@ if (!existsSync(HANDLER_BUNDLE)) {
 }
 
 const config = readStackConfig();
+requireDefaultRegion(config.regions);
 const tags = { project: "calcburst", stack: pulumi.getStack() };
 const bundle = new pulumi.asset.AssetArchive({
   "handler.js": new pulumi.asset.FileAsset(HANDLER_BUNDLE),

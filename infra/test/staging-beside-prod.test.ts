@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readStackValues } from "../../shared/stack-file.js";
 import type { ProgramRun } from "../mock-runtime.js";
 import { assertRegion, physicalNames, policyViolations, runProgram } from "./support/program.js";
@@ -12,8 +12,6 @@ describe("the staging stack beside prod in one account", () => {
 
   beforeAll(async () => {
     prodRun = await runProgram(prod, { stack: "prod" });
-    // The program is a module: a fresh copy of it runs the second stack.
-    vi.resetModules();
     stagingRun = await runProgram(staging, { stack: "staging" });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseStackConfig, scaledMs } from "../stack-config.js";
-import { loadStack } from "../stack-file.js";
+import { listStacks, loadStack, readStackValues } from "../stack-file.js";
 import { problemsOf } from "./support/problems.js";
 
 const VALID = {
@@ -88,6 +88,15 @@ describe("stack config", () => {
   it("names the stacks there are when one does not exist", () => {
     expect(() => loadStack("qa")).toThrow(/no stack file Pulumi\.qa\.yaml: the stacks here are prod, staging/);
   });
+
+  it.each(listStacks())(
+    "pins the default provider's region in Pulumi.%s.yaml to one of the stack's regions",
+    (stack) => {
+      const { values } = readStackValues(stack);
+
+      expect(values["calcburst:regions"]).toContain(values["aws:region"]);
+    },
+  );
 
   it("shrinks intervals by the time scale, never to zero", () => {
     expect(scaledMs(10, 0.05)).toBe(500);

@@ -4,7 +4,7 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import {
   type MockOptions,
   type ProgramRun,
@@ -17,8 +17,13 @@ import { policies } from "../../policy/policies.js";
 /** What `pulumi config set --secret grafanaAdminPassword …` holds in the tests. */
 export const TEST_GRAFANA_PASSWORD = "test-grafana-admin-password";
 
-/** Loads infra/index.ts under mocks with these (namespaced) config values. */
+/**
+ * Loads infra/index.ts under mocks with these (namespaced) config values. The program is a
+ * module, so each run loads a fresh copy of it: a second run in one file (another stack, or a
+ * config the first refused) runs the program again instead of getting the first's result.
+ */
 export function runProgram(config: Record<string, unknown>, options: MockOptions = {}): Promise<ProgramRun> {
+  vi.resetModules();
   return runProgramUnderMocks(
     { "calcburst:grafanaAdminPassword": TEST_GRAFANA_PASSWORD, ...config },
     () => import("../../index.js"),
