@@ -70,6 +70,8 @@ const services = config.regions.map((region) => {
     reservedConcurrency: config.lambdaReservedConcurrency,
     throttlingRateLimit: config.apiThrottlingRateLimit,
     throttlingBurstLimit: config.apiThrottlingBurstLimit,
+    capacity: { peakRequestsPerSecond: config.peakRequestsPerSecond, latencyObjectiveMs: config.latencyObjectiveMs },
+    alertEmail: config.alertEmail,
     logRetentionDays: config.logRetentionDays,
     ttlDays: config.tableTtlDays,
     functionName: functionName(region),

@@ -4,9 +4,9 @@ import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime/mock
 /**
  * Runs the Pulumi program without the CLI or AWS, under `pulumi.runtime.setMocks`, recording
  * every registration. `npm run plan` and the infra tests use it. The fake outputs stand in for
- * what AWS computes (ARNs, generated names, alias targets, private IPs). The program makes two
- * lookups (the Debian AMI, the availability zones), answered by MOCKED_CALLS and recorded; any
- * other provider function call throws.
+ * what AWS computes (ARNs, generated names, alias targets, private IPs). The program makes three
+ * lookups (the Debian AMI, the availability zones, the Lambda concurrency quota), answered by
+ * MOCKED_CALLS and recorded; any other provider function call throws.
  */
 
 export const FAKE_ACCOUNT = "123456789012";
@@ -54,6 +54,15 @@ export const MOCKED_CALLS: Record<string, (inputs: Record<string, unknown>) => R
     const region = String(inputs.region ?? "us-east-1");
     return { names: ["a", "b", "c"].map((zone) => `${region}${zone}`), zoneIds: [], id: region };
   },
+  // The default quota of an account that has not asked for more (on paper: Lambda quotas).
+  "aws:servicequotas/getServiceQuota:getServiceQuota": (inputs) => ({
+    ...inputs,
+    id: `arn:aws:servicequotas:${String(inputs.region ?? "us-east-1")}:${FAKE_ACCOUNT}:lambda/${String(inputs.quotaCode)}`,
+    value: 1000,
+    defaultValue: 1000,
+    adjustable: true,
+    globalQuota: false,
+  }),
 };
 
 function serviceOf(type: string): string {

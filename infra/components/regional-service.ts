@@ -1,16 +1,38 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
+import { HEALTH_ROUTE_THROTTLE, LAMBDA_UNRESERVED_MINIMUM } from "../../shared/stack-config.js";
 import { ACCESS_LOG_FORMAT } from "../access-log.js";
 import { assumableBy } from "../iam.js";
+import { CAPACITY_TAGS } from "../policy/policies.js";
+
+/** The route Route 53 and the blackbox exporter probe; it has route throttling of its own. */
+export const HEALTH_ROUTE_KEY = "GET /health";
 
 /** DESIGN.md §3, plus `$default` so an unknown route gets the function's problem+json 404. */
 export const ROUTE_KEYS = [
   "POST /v1/calculations",
   "POST /v1/calculations/batch",
   "GET /v1/calculations/{id}",
-  "GET /health",
+  HEALTH_ROUTE_KEY,
   "$default",
+] as const;
+
+/** Service Quotas' code for Lambda's "Concurrent executions" per account and region. */
+export const LAMBDA_CONCURRENCY_QUOTA_CODE = "L-B99A9384";
+
+/**
+ * What Lambda needs to place the function's network interfaces in the private subnets: the EC2
+ * part of AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group. EC2 offers no
+ * resource-level permissions for the Describe actions, hence "*".
+ */
+export const FUNCTION_NETWORK_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
 ] as const;
 
 /** Exactly the item actions functions/store.ts makes. */
@@ -45,6 +67,10 @@ export interface RegionalServiceArgs {
   reservedConcurrency: number;
   throttlingRateLimit: number;
   throttlingBurstLimit: number;
+  /** The whole service's peak and the latency objective this region is sized for (tagged, for the policy pack). */
+  capacity: { peakRequestsPerSecond: number; latencyObjectiveMs: number };
+  /** Who the region's CloudWatch alarms e-mail. */
+  alertEmail: string;
   logRetentionDays: number;
   ttlDays: number;
   /** The drill's kill switch; false in normal operation. */
@@ -86,6 +112,10 @@ export class RegionalService extends pulumi.ComponentResource {
     const { region } = args;
     const parent = { parent: this };
     const tags = { ...args.tags, "calcburst:region": region };
+    const capacityTags = {
+      [CAPACITY_TAGS.peakRequestsPerSecond]: String(args.capacity.peakRequestsPerSecond),
+      [CAPACITY_TAGS.latencyObjectiveMs]: String(args.capacity.latencyObjectiveMs),
+    };
 
     const functionLogs = new aws.cloudwatch.LogGroup(
       `${name}-function-logs`,
@@ -101,7 +131,7 @@ export class RegionalService extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.iam.RolePolicy(
+    const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         role: role.id,
@@ -120,17 +150,34 @@ export class RegionalService extends pulumi.ComponentResource {
               Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
               Resource: pulumi.interpolate`${functionLogs.arn}:*`,
             },
+            {
+              Sid: "NetworkInterfacesInTheVpc",
+              Effect: "Allow",
+              Action: [...FUNCTION_NETWORK_ACTIONS],
+              Resource: "*",
+            },
           ],
         }),
       },
       parent,
     );
-    // What Lambda needs to place the function's network interfaces in the private subnets.
-    const vpcAccess = new aws.iam.RolePolicyAttachment(
-      `${name}-vpc-access`,
-      { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" },
+
+    // Reserving concurrency fails when it would leave the account fewer than 100 unreserved
+    // executions in the region; new accounts start with quotas far below that. Checked here, at
+    // preview, with the quota's number in the message, instead of failing halfway through an up.
+    const quota = aws.servicequotas.getServiceQuotaOutput(
+      { region, serviceCode: "lambda", quotaCode: LAMBDA_CONCURRENCY_QUOTA_CODE },
       parent,
     );
+    const reservedConcurrency = quota.value.apply((value) => {
+      const needed = args.reservedConcurrency + LAMBDA_UNRESERVED_MINIMUM;
+      if (value < needed) {
+        throw new Error(
+          `${name}: the account's Lambda concurrency quota in ${region} is ${value}; reserving ${args.reservedConcurrency} for ${args.functionName} needs at least ${needed} (AWS keeps ${LAMBDA_UNRESERVED_MINIMUM} unreserved), plus whatever other functions in the account reserve there. Ask for more "Concurrent executions" (${LAMBDA_CONCURRENCY_QUOTA_CODE}) in Service Quotas for ${region}, or lower peakRequestsPerSecond (docs/DEPLOY.md#capacity)`,
+        );
+      }
+      return args.reservedConcurrency;
+    });
 
     this.function = new aws.lambda.Function(
       `${name}-function`,
@@ -145,7 +192,7 @@ export class RegionalService extends pulumi.ComponentResource {
         architectures: ["arm64"],
         memorySize: args.memoryMb,
         timeout: args.timeoutSeconds,
-        reservedConcurrentExecutions: args.reservedConcurrency,
+        reservedConcurrentExecutions: reservedConcurrency,
         loggingConfig: { logFormat: "JSON", logGroup: functionLogs.name },
         environment: {
           variables: {
@@ -156,9 +203,10 @@ export class RegionalService extends pulumi.ComponentResource {
             NODE_OPTIONS: "--enable-source-maps",
           },
         },
-        tags,
+        tags: { ...tags, ...capacityTags },
       },
-      { parent: this, dependsOn: [functionLogs, vpcAccess] },
+      // The first invocations must find the role's policy in place, not race its creation.
+      { parent: this, dependsOn: [functionLogs, policy] },
     );
 
     const accessLogs = new aws.cloudwatch.LogGroup(
@@ -210,11 +258,21 @@ export class RegionalService extends pulumi.ComponentResource {
           throttlingBurstLimit: args.throttlingBurstLimit,
           detailedMetricsEnabled: true,
         },
+        // /health's own throttling: a burst of API traffic cannot take the tokens the health
+        // checks need, and a flood of /health cannot take the API's Lambda concurrency.
+        routeSettings: [
+          {
+            routeKey: HEALTH_ROUTE_KEY,
+            throttlingRateLimit: HEALTH_ROUTE_THROTTLE.rateLimit,
+            throttlingBurstLimit: HEALTH_ROUTE_THROTTLE.burstLimit,
+            detailedMetricsEnabled: true,
+          },
+        ],
         accessLogSettings: {
           destinationArn: accessLogs.arn,
           format: ACCESS_LOG_FORMAT,
         },
-        tags,
+        tags: { ...tags, ...capacityTags },
       },
       { parent: this, dependsOn: routes },
     );
@@ -308,7 +366,14 @@ export class RegionalService extends pulumi.ComponentResource {
 
   private createAlarms(name: string, args: RegionalServiceArgs): void {
     const { region } = args;
+    // CloudWatch alarms notify topics in their own region: each region has one, and it e-mails
+    // the same people the global alerts reach.
     const topic = new aws.sns.Topic(`${name}-alarms`, { region, tags: args.tags }, { parent: this });
+    new aws.sns.TopicSubscription(
+      `${name}-alarms-email`,
+      { region, topic: topic.arn, protocol: "email", endpoint: args.alertEmail },
+      { parent: this },
+    );
     const common = {
       region,
       alarmActions: [topic.arn],

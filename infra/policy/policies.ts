@@ -26,6 +26,17 @@ const TYPES = {
   volume: "aws:ebs/volume:Volume",
 } as const;
 
+/**
+ * Tags the program puts on each region's function and stage: the peak the region must carry and
+ * the latency objective, which together fix the capacity the region needs. This file has no
+ * imports of its own (the Pulumi CLI runs the pack with ts-node), so the program imports them
+ * from here.
+ */
+export const CAPACITY_TAGS = {
+  peakRequestsPerSecond: "calcburst:peak-requests-per-second",
+  latencyObjectiveMs: "calcburst:latency-objective-ms",
+} as const;
+
 /** Prometheus, Alertmanager, Grafana and the blackbox exporter: never open to the internet. */
 export const MONITORING_PORTS = [9090, 9093, 3000, 9115] as const;
 

@@ -1,26 +1,21 @@
 import { gunzipSync } from "node:zlib";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseStackConfig } from "../../shared/stack-config.js";
 import { readStackValues } from "../../shared/stack-file.js";
-import type { ProgramRun } from "../mock-runtime.js";
 import { monitoringHostAddress } from "../network.js";
-import { named, ofType, runProgram } from "./support/program.js";
+import { named, ofType, useProgram } from "./support/program.js";
 
 const { values } = readStackValues("prod");
 const config = parseStackConfig(values);
 
 /** A monitoring instance's rule or config change replaces it: cloud-init runs once per instance. */
 describe("replacing a monitoring instance", () => {
-  let run: ProgramRun;
-
-  beforeAll(async () => {
-    run = await runProgram(values);
-  });
+  const theRun = useProgram(values);
 
   it("deletes the old instance and its volume attachment before creating the new ones", () => {
-    const instances = ofType(run, "aws:ec2/instance:Instance");
-    const attachments = ofType(run, "aws:ec2/volumeAttachment:VolumeAttachment");
+    const instances = ofType(theRun(), "aws:ec2/instance:Instance");
+    const attachments = ofType(theRun(), "aws:ec2/volumeAttachment:VolumeAttachment");
 
     expect(instances).toHaveLength(config.regions.length + 1);
     expect(instances.every((instance) => instance.inputs.userDataReplaceOnChange === true)).toBe(true);
@@ -31,11 +26,11 @@ describe("replacing a monitoring instance", () => {
   });
 
   it.each(config.regions)("brings the regional Prometheus of %s back at the same address", (region) => {
-    const instance = named(run, "aws:ec2/instance:Instance", `calcburst-${region}-monitoring-prometheus-instance`);
+    const instance = named(theRun(), "aws:ec2/instance:Instance", `calcburst-${region}-monitoring-prometheus-instance`);
     const address = monitoringHostAddress(config.vpcCidrs[region] ?? "", "regionalPrometheus");
 
     expect(instance.inputs.privateIp).toBe(address);
-    const fn = named(run, "aws:lambda/function:Function", `calcburst-${region}-function`);
+    const fn = named(theRun(), "aws:lambda/function:Function", `calcburst-${region}-function`);
     const variables = (fn.inputs.environment as { variables: Record<string, string> }).variables;
     expect(variables.CALCBURST_REMOTE_WRITE_URL).toBe(`http://${address}:9090/api/v1/write`);
     // The function's environment does not come from the instance, so no update follows its replacement.
@@ -43,9 +38,10 @@ describe("replacing a monitoring instance", () => {
   });
 
   it("leaves the global instance alone when a regional one is replaced", () => {
-    const global = named(run, "aws:ec2/instance:Instance", "calcburst-global-monitoring-instance");
+    const global = named(theRun(), "aws:ec2/instance:Instance", "calcburst-global-monitoring-instance");
     const regional = config.regions.map(
-      (region) => named(run, "aws:ec2/instance:Instance", `calcburst-${region}-monitoring-prometheus-instance`).urn,
+      (region) =>
+        named(theRun(), "aws:ec2/instance:Instance", `calcburst-${region}-monitoring-prometheus-instance`).urn,
     );
 
     expect(global.inputs.privateIp).toBe(

@@ -4,7 +4,7 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { expect, vi } from "vitest";
+import { beforeAll, expect, vi } from "vitest";
 import {
   type MockOptions,
   type ProgramRun,
@@ -29,6 +29,18 @@ export function runProgram(config: Record<string, unknown>, options: MockOptions
     () => import("../../index.js"),
     options,
   );
+}
+
+/** One program run for a suite, made before its tests; returns a getter for it. */
+export function useProgram(config: Record<string, unknown>, options: MockOptions = {}): () => ProgramRun {
+  let run: ProgramRun | undefined;
+  beforeAll(async () => {
+    run = await runProgram(config, options);
+  });
+  return () => {
+    if (run === undefined) throw new Error("the program has not run");
+    return run;
+  };
 }
 
 export const urnOf = (type: string, name: string) => `urn:pulumi:test::calcburst::${type}::${name}`;
