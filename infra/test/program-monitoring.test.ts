@@ -193,6 +193,20 @@ describe("the monitoring resources of Pulumi.prod.yaml", () => {
     );
   });
 
+  it("adds the routes over each peering only once the peer region has accepted it", () => {
+    for (const peer of REGIONS.filter((region) => region !== config.monitoringRegion)) {
+      const accepter = named(
+        run,
+        "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter",
+        `calcburst-global-monitoring-peering-${peer}-accepter`,
+      );
+      for (const direction of ["to", "from"]) {
+        const route = named(run, "aws:ec2/route:Route", `calcburst-global-monitoring-route-${direction}-${peer}`);
+        expect(route.options.dependencies, `route ${direction} ${peer}`).toContain(accepter.urn);
+      }
+    }
+  });
+
   it("sends alerts to an SNS topic and keeps Grafana's admin password a secret outside the user data", () => {
     // Prepare
     const instance = named(run, "aws:ec2/instance:Instance", "calcburst-global-monitoring-instance");
