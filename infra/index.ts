@@ -1,12 +1,13 @@
 /**
- * CalcBurst on AWS: the global table; per region a RegionalMonitoring (VPC, regional
- * Prometheus) and a RegionalService (function in that VPC, HTTP API); latency routing in front;
- * and one GlobalMonitoring federating the regions. `pulumi up` per stack; the config is checked
- * by shared/stack-config.ts.
+ * CalcBurst on AWS: the global table; the API's certificates; per region a RegionalMonitoring
+ * (VPC, regional Prometheus) and a RegionalService (function in that VPC, HTTP API); latency
+ * routing in front; and one GlobalMonitoring federating the regions. `pulumi up` per stack; the
+ * config is checked by shared/stack-config.ts.
  */
 import { existsSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { HANDLER_BUNDLE } from "../shared/paths.js";
+import { ApiCertificates } from "./components/api-certificates.js";
 import { GlobalMonitoring } from "./components/global-monitoring.js";
 import { GlobalTable } from "./components/global-table.js";
 import { LatencyRouting } from "./components/latency-routing.js";
@@ -41,6 +42,18 @@ const table = new GlobalTable("calculations", {
   tags,
 });
 
+const certificates = new ApiCertificates("api-certificates", {
+  hostedZoneId: config.hostedZoneId,
+  globalName: apiNames(config.domain, config.regions[0] ?? "").global,
+  regions: config.regions.map((region) => ({ region, regionalName: apiNames(config.domain, region).regional })),
+  // Stacks deployed before ApiCertificates had each region's certificate in its RegionalService.
+  previousOwner: (region) => ({
+    parent: pulumi.createUrn(`calcburst-${region}`, "calcburst:service:RegionalService"),
+    prefix: `calcburst-${region}`,
+  }),
+  tags,
+});
+
 const globalPrometheusCidr = monitoringSubnetCidr(config.vpcCidrs[config.monitoringRegion] ?? "");
 
 const services = config.regions.map((region) => {
@@ -60,7 +73,7 @@ const services = config.regions.map((region) => {
     region,
     globalName: names.global,
     regionalName: names.regional,
-    hostedZoneId: config.hostedZoneId,
+    certificateArn: certificates.certificateArn(region),
     tableName: table.name,
     tableReplicaArn: table.replicaArn(region),
     replicationPeers: config.regions.filter((peer) => peer !== region),

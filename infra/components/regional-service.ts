@@ -55,7 +55,8 @@ export interface RegionalServiceArgs {
   globalName: string;
   /** `<region>.api.<domain>`, this region alone; the health check targets it. */
   regionalName: string;
-  hostedZoneId: pulumi.Input<string>;
+  /** The region's issued certificate for both names (ApiCertificates). */
+  certificateArn: pulumi.Input<string>;
   tableName: pulumi.Input<string>;
   /** This region's replica: the only table the function may touch. */
   tableReplicaArn: pulumi.Input<string>;
@@ -96,8 +97,8 @@ export const ALARM_THRESHOLDS = {
 
 /**
  * One region of the service: the function (from the esbuild bundle), its least-privilege role,
- * the HTTP API with throttling and access logs, a certificate and two custom domain names
- * (the global name and the region's own), and the region's alarms.
+ * the HTTP API with throttling and access logs, two custom domain names (the global name and the
+ * region's own, on the region's certificate from ApiCertificates), and the region's alarms.
  */
 export class RegionalService extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;
@@ -288,48 +289,6 @@ export class RegionalService extends pulumi.ComponentResource {
       parent,
     );
 
-    // One certificate in this region for both names, validated through Route 53. The
-    // validation record of the global name is the same in every region, hence allowOverwrite.
-    const certificate = new aws.acm.Certificate(
-      `${name}-certificate`,
-      {
-        region,
-        domainName: args.globalName,
-        subjectAlternativeNames: [args.regionalName],
-        validationMethod: "DNS",
-        tags,
-      },
-      parent,
-    );
-    const validationRecords = [args.globalName, args.regionalName].map((domainName, index) => {
-      // ACM gives one option per name. A mock that fakes no outputs gives none; the records
-      // then carry empty values instead of failing the whole program.
-      const option = certificate.domainValidationOptions.apply(
-        (options = []) => options.find((candidate) => candidate.domainName === domainName) ?? options[index],
-      );
-      return new aws.route53.Record(
-        `${name}-certificate-validation-${index}`,
-        {
-          zoneId: args.hostedZoneId,
-          name: option.apply((found) => found?.resourceRecordName ?? ""),
-          type: option.apply((found) => found?.resourceRecordType ?? "CNAME"),
-          records: [option.apply((found) => found?.resourceRecordValue ?? "")],
-          ttl: 300,
-          allowOverwrite: true,
-        },
-        parent,
-      );
-    });
-    const validation = new aws.acm.CertificateValidation(
-      `${name}-certificate-validation`,
-      {
-        region,
-        certificateArn: certificate.arn,
-        validationRecordFqdns: validationRecords.map((record) => record.fqdn),
-      },
-      parent,
-    );
-
     const customDomain = (suffix: string, domainName: string): AliasTarget => {
       const domain = new aws.apigatewayv2.DomainName(
         `${name}-domain-${suffix}`,
@@ -337,7 +296,7 @@ export class RegionalService extends pulumi.ComponentResource {
           region,
           domainName,
           domainNameConfiguration: {
-            certificateArn: validation.certificateArn,
+            certificateArn: args.certificateArn,
             endpointType: "REGIONAL",
             securityPolicy: "TLS_1_2",
             ipAddressType: "dualstack",

@@ -22,7 +22,7 @@ describe("npm run plan", () => {
 
     // Assess
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/stack prod \(Pulumi\.prod\.yaml\): \d+ resources in 7 components, under mocks/);
+    expect(run.stdout).toMatch(/stack prod \(Pulumi\.prod\.yaml\): \d+ resources in 8 components, under mocks/);
     expect(run.stdout).toMatch(/^us-east-1 — \d+ resources$/m);
     expect(run.stdout).toMatch(/^eu-west-1 — \d+ resources$/m);
     expect(run.stdout).toMatch(/^global \(Route 53\) — \d+ resources$/m);

@@ -48,6 +48,7 @@ describe("the Pulumi program with Pulumi.prod.yaml", () => {
       [
         "calcburst:data:GlobalTable",
         "calcburst:routing:LatencyRouting",
+        "calcburst:routing:ApiCertificates",
         "calcburst:monitoring:GlobalMonitoring",
         ...REGIONS.map(() => "calcburst:service:RegionalService"),
         ...REGIONS.map(() => "calcburst:monitoring:RegionalMonitoring"),

@@ -135,14 +135,14 @@ export function assertRegion(run: ProgramRun, region: string, domain: string, st
   expect((stage.defaultRouteSettings as Record<string, number>).throttlingRateLimit).toBeGreaterThan(0);
   expect((stage.accessLogSettings as { destinationArn: string }).destinationArn).toContain("access-logs");
 
-  const certificate = named(run, "aws:acm/certificate:Certificate", `${prefix}-certificate`).inputs;
+  const certificate = named(run, "aws:acm/certificate:Certificate", `api-certificates-${region}`).inputs;
   expect(certificate).toMatchObject({
     region,
     domainName: `api.${domain}`,
     subjectAlternativeNames: [`${region}.api.${domain}`],
     validationMethod: "DNS",
   });
-  named(run, "aws:acm/certificateValidation:CertificateValidation", `${prefix}-certificate-validation`);
+  named(run, "aws:acm/certificateValidation:CertificateValidation", `api-certificates-${region}-validated`);
   for (const suffix of ["global", "regional"]) {
     const domainName = named(run, "aws:apigatewayv2/domainName:DomainName", `${prefix}-domain-${suffix}`).inputs;
     expect(domainName).toMatchObject({
