@@ -328,8 +328,9 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
     instances * prices.publicIpv4UsdPerHour * prices.hoursPerMonth,
     false,
   );
-  // The CloudWatch exporter asks for 3 metrics a minute per region (throttles; replication average and maximum).
-  const metricsRequested = regions * 3 * 60 * 24 * 30;
+  // The CloudWatch exporter asks each minute, in every region, for the throttles and for the
+  // replication latency's average and maximum towards each other region.
+  const metricsRequested = regions * (1 + 2 * (regions - 1)) * 60 * 24 * 30;
   add(
     "CloudWatch",
     "metrics read by the CloudWatch exporter (GetMetricData)",

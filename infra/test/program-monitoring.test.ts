@@ -124,6 +124,13 @@ describe("the monitoring resources of Pulumi.prod.yaml", () => {
         "record: region:calcburst_requests:rate5m",
       );
       expect(fileIn(cloudConfig, "/etc/yace/config.yml")).toContain(`value: calcburst-prod-${region}`);
+      const yace = parse(fileIn(cloudConfig, "/etc/yace/config.yml")) as {
+        static: { dimensions: { name: string; value: string }[] }[];
+      };
+      const receiving = yace.static.flatMap((job) =>
+        job.dimensions.filter((dimension) => dimension.name === "ReceivingRegion").map(({ value }) => value),
+      );
+      expect(receiving).toEqual(REGIONS.filter((other) => other !== region));
       expect(cloudConfig.runcmd[0]).toBe("/usr/local/sbin/calcburst-data-volume");
       expect(fileIn(cloudConfig, "/usr/local/sbin/calcburst-data-volume")).toContain(
         `nvme-Amazon_Elastic_Block_Store_${`${prefix}-prometheus-data-id`.replace("-", "")}`,
