@@ -140,12 +140,17 @@ export const tablePointInTimeRecovery: ResourceValidationPolicy = {
 };
 
 export const tableEncryption: ResourceValidationPolicy = {
-  name: "dynamodb-sse",
-  description: "Server-side encryption is explicitly on for every table.",
+  name: "dynamodb-encryption-key",
+  description:
+    "Every table's encryption key is a choice: the AWS-owned key (enabled false or unset) or a named customer-managed key, never the AWS-managed key by default.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
-    if (args.type === TYPES.table && args.props.serverSideEncryption?.enabled !== true) {
-      reportViolation(`${args.name}: serverSideEncryption.enabled must be true`);
+    if (args.type !== TYPES.table) return;
+    const encryption = args.props.serverSideEncryption as { enabled?: boolean; kmsKeyArn?: string } | undefined;
+    if (encryption?.enabled === true && !encryption.kmsKeyArn) {
+      reportViolation(
+        `${args.name}: serverSideEncryption.enabled true without a kmsKeyArn selects the AWS-managed key, which KMS charges for; set enabled false for the AWS-owned key (the table is encrypted either way) or name a customer-managed key`,
+      );
     }
   },
 };

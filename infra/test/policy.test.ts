@@ -9,7 +9,7 @@ const rolePolicy = (statement: Record<string, unknown>) =>
 const TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/calculations";
 const goodTable = {
   pointInTimeRecovery: { enabled: true },
-  serverSideEncryption: { enabled: true },
+  serverSideEncryption: { enabled: false },
   replicas: [{ regionName: "eu-west-1", pointInTimeRecovery: true }],
 };
 const goodFunction = {
@@ -60,9 +60,9 @@ describe("the policy pack", () => {
       "dynamodb-pitr-everywhere",
     ],
     [
-      "a table without SSE",
-      resource("aws:dynamodb/table:Table", "table", { ...goodTable, serverSideEncryption: undefined }),
-      "dynamodb-sse",
+      "a table on the AWS-managed key by default",
+      resource("aws:dynamodb/table:Table", "table", { ...goodTable, serverSideEncryption: { enabled: true } }),
+      "dynamodb-encryption-key",
     ],
     [
       "a domain on TLS 1.0",
@@ -152,6 +152,11 @@ describe("the policy pack", () => {
       rolePolicy({ Action: ["dynamodb:PutItem", "dynamodb:GetItem"], Resource: TABLE_ARN }),
       rolePolicy({ Action: ["logs:PutLogEvents"], Resource: "arn:aws:logs:us-east-1:123456789012:log-group:x:*" }),
       resource("aws:dynamodb/table:Table", "table", goodTable),
+      resource("aws:dynamodb/table:Table", "owned-by-default", { ...goodTable, serverSideEncryption: undefined }),
+      resource("aws:dynamodb/table:Table", "customer-key", {
+        ...goodTable,
+        serverSideEncryption: { enabled: true, kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/calcburst" },
+      }),
       resource("aws:apigatewayv2/domainName:DomainName", "domain", {
         domainNameConfiguration: { securityPolicy: "TLS_1_2" },
       }),
