@@ -4,10 +4,7 @@ import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
 import { HEALTH_ROUTE_THROTTLE, LAMBDA_UNRESERVED_MINIMUM } from "../../shared/stack-config.js";
 import { ACCESS_LOG_FORMAT } from "../access-log.js";
 import { assumableBy } from "../iam.js";
-import { CAPACITY_TAGS } from "../policy/policies.js";
-
-/** The route Route 53 and the blackbox exporter probe; it has route throttling of its own. */
-export const HEALTH_ROUTE_KEY = "GET /health";
+import { CAPACITY_TAGS, HEALTH_ROUTE_KEY } from "../policy/policies.js";
 
 /** DESIGN.md §3, plus `$default` so an unknown route gets the function's problem+json 404. */
 export const ROUTE_KEYS = [

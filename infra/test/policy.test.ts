@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { policyViolations, craftedResource as resource } from "./support/program.js";
+import { capacityTags, policyViolations, craftedResource as resource } from "./support/program.js";
 
 const rolePolicy = (statement: Record<string, unknown>) =>
   resource("aws:iam/rolePolicy:RolePolicy", "policy", {
@@ -14,7 +14,9 @@ const goodTable = {
 };
 const goodFunction = {
   architectures: ["arm64"],
-  reservedConcurrentExecutions: 50,
+  // 100 requests a second within 250 ms: 25 concurrent executions.
+  reservedConcurrentExecutions: 25,
+  tags: capacityTags(100, 250),
   loggingConfig: { logGroup: "/calcburst/us-east-1/function" },
 };
 const goodInstance = {
@@ -82,12 +84,7 @@ describe("the policy pack", () => {
     [
       "an x86_64 function",
       resource("aws:lambda/function:Function", "fn", { ...goodFunction, architectures: ["x86_64"] }),
-      "lambda-arm64-reserved-concurrency",
-    ],
-    [
-      "a function without reserved concurrency",
-      resource("aws:lambda/function:Function", "fn", { ...goodFunction, reservedConcurrentExecutions: -1 }),
-      "lambda-arm64-reserved-concurrency",
+      "lambda-arm64",
     ],
     [
       "a function logging to a group without retention",
@@ -167,6 +164,7 @@ describe("the policy pack", () => {
       }),
       resource("aws:route53/record:Record", "plain", { type: "CNAME" }),
       resource("aws:lambda/function:Function", "fn", goodFunction),
+      resource("aws:lambda/function:Function", "unreserved", { ...goodFunction, reservedConcurrentExecutions: -1 }),
       retainedLogs,
       // HTTPS open to the world is not a monitoring port; 9090 from a private block is fine.
       resource("aws:ec2/securityGroup:SecurityGroup", "web", openIngress(443, 443)),

@@ -12,7 +12,7 @@ import {
   type RegistrationOptions,
   runProgramUnderMocks,
 } from "../../mock-runtime.js";
-import { policies } from "../../policy/policies.js";
+import { CAPACITY_TAGS, policies } from "../../policy/policies.js";
 
 /** What `pulumi config set --secret grafanaAdminPassword …` holds in the tests. */
 export const TEST_GRAFANA_PASSWORD = "test-grafana-admin-password";
@@ -43,7 +43,15 @@ export function useProgram(config: Record<string, unknown>, options: MockOptions
   };
 }
 
-export const urnOf = (type: string, name: string) => `urn:pulumi:test::calcburst::${type}::${name}`;
+/** The tags the program puts on a function or stage for the capacity policy. */
+export function capacityTags(peakRequestsPerSecond: number, latencyObjectiveMs: number): Record<string, string> {
+  return {
+    [CAPACITY_TAGS.peakRequestsPerSecond]: String(peakRequestsPerSecond),
+    [CAPACITY_TAGS.latencyObjectiveMs]: String(latencyObjectiveMs),
+  };
+}
+
+const urnOf = (type: string, name: string) => `urn:pulumi:test::calcburst::${type}::${name}`;
 
 /** A resource as a test writes it by hand, with the options and dependencies it names. */
 export function craftedResource(
