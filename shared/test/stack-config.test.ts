@@ -86,7 +86,7 @@ describe("stack config", () => {
   });
 
   it("names the stacks there are when one does not exist", () => {
-    expect(() => loadStack("qa")).toThrow(/no stack file Pulumi\.qa\.yaml: the stacks here are prod, staging/);
+    expect(() => loadStack("qa")).toThrow(/no stack file Pulumi\.qa\.yaml: the stacks here are global3, prod, staging/);
   });
 
   it.each(listStacks())(
