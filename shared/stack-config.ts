@@ -62,13 +62,13 @@ const LATENCY_BOUNDS_MS = METRICS.requestDuration.buckets.map((seconds) => Numbe
 export const LAMBDA_UNRESERVED_MINIMUM = 100;
 
 /**
- * `/health`'s own API Gateway route throttling, apart from the API routes' stage default. Route 53
- * probes each region at a few requests per second (on paper: about 15 checkers per check at its
- * interval) and the regional blackbox exporter once per scrape; a burst of API traffic cannot
- * take these tokens. A flood of `/health` itself above this rate can fail the checks: the limit
- * keeps such a flood from taking the API's Lambda concurrency instead (docs/DEPLOY.md#capacity).
+ * `/health` and its own API Gateway route throttling, apart from the API routes' stage default.
+ * Route 53 probes each region at a few requests per second (on paper: about 15 checkers per check
+ * at its interval) and the regional blackbox exporter once per scrape; a burst of API traffic
+ * cannot take these tokens. A flood of `/health` itself above this rate can fail the checks: the
+ * limit keeps such a flood from taking the API's Lambda concurrency instead (docs/DEPLOY.md#capacity).
  */
-export const HEALTH_ROUTE_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+export const HEALTH_ROUTE = { method: "GET", path: "/health", rateLimit: 100, burstLimit: 200 } as const;
 
 /**
  * What resolvers are assumed to keep `api.<domain>` for. The records are aliases to API
@@ -399,7 +399,7 @@ function withDerivedValues(config: ParsedStackConfig): StackConfig {
       config.apiThrottlingBurstLimit ?? Math.min(ACCOUNT_API_BURST_LIMIT, 2 * apiThrottlingRateLimit),
     lambdaReservedConcurrency:
       config.lambdaReservedConcurrency ??
-      concurrencyFor(apiThrottlingRateLimit + HEALTH_ROUTE_THROTTLE.rateLimit, config.latencyObjectiveMs),
+      concurrencyFor(apiThrottlingRateLimit + HEALTH_ROUTE.rateLimit, config.latencyObjectiveMs),
     recordTtlSeconds: ALIAS_TARGET_TTL_SECONDS,
     // Without blocks in the stack, region i gets 10.(10 + i).0.0/16: disjoint, and clear of
     // the 172.31.0.0/16 default VPCs.

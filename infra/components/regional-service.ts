@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
-import { HEALTH_ROUTE_THROTTLE, LAMBDA_UNRESERVED_MINIMUM } from "../../shared/stack-config.js";
+import { HEALTH_ROUTE, LAMBDA_UNRESERVED_MINIMUM } from "../../shared/stack-config.js";
 import { ACCESS_LOG_FORMAT } from "../access-log.js";
 import { assumableBy } from "../iam.js";
 import { CAPACITY_TAGS, HEALTH_ROUTE_KEY } from "../policy/policies.js";
@@ -261,8 +261,8 @@ export class RegionalService extends pulumi.ComponentResource {
         routeSettings: [
           {
             routeKey: HEALTH_ROUTE_KEY,
-            throttlingRateLimit: HEALTH_ROUTE_THROTTLE.rateLimit,
-            throttlingBurstLimit: HEALTH_ROUTE_THROTTLE.burstLimit,
+            throttlingRateLimit: HEALTH_ROUTE.rateLimit,
+            throttlingBurstLimit: HEALTH_ROUTE.burstLimit,
             detailedMetricsEnabled: true,
           },
         ],

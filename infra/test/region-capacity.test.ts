@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HEALTH_ROUTE_THROTTLE, parseStackConfig } from "../../shared/stack-config.js";
+import { HEALTH_ROUTE, parseStackConfig } from "../../shared/stack-config.js";
 import { readStackValues } from "../../shared/stack-file.js";
 import { named, useProgram } from "./support/program.js";
 
@@ -32,8 +32,8 @@ describe("each region's capacity on AWS", () => {
     expect(stage.routeSettings).toEqual([
       expect.objectContaining({
         routeKey: "GET /health",
-        throttlingRateLimit: HEALTH_ROUTE_THROTTLE.rateLimit,
-        throttlingBurstLimit: HEALTH_ROUTE_THROTTLE.burstLimit,
+        throttlingRateLimit: HEALTH_ROUTE.rateLimit,
+        throttlingBurstLimit: HEALTH_ROUTE.burstLimit,
       }),
     ]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HEALTH_ROUTE_THROTTLE, parseStackConfig } from "../stack-config.js";
+import { HEALTH_ROUTE, parseStackConfig } from "../stack-config.js";
 import { problemsOf } from "./support/problems.js";
 
 /** A stack whose peak is 1,667 requests per second (100,000 a minute), with a 250 ms objective. */
@@ -20,7 +20,7 @@ describe("capacity from the stack's peak", () => {
     expect(config.apiThrottlingRateLimit).toBe(1667);
     expect(config.apiThrottlingBurstLimit).toBe(3334);
     // (1,667 API + 100 /health requests per second) × 0.25 s, rounded up.
-    expect(config.lambdaReservedConcurrency).toBe(Math.ceil((1667 + HEALTH_ROUTE_THROTTLE.rateLimit) * 0.25));
+    expect(config.lambdaReservedConcurrency).toBe(Math.ceil((1667 + HEALTH_ROUTE.rateLimit) * 0.25));
   });
 
   it("refuses a stage throttle a region left alone with the peak would answer with 429s", () => {
