@@ -22,14 +22,20 @@ export interface SpawnedCloud {
  * as a child process and resolves at its ready line: for the tests and `npm run bench:local`.
  */
 export async function spawnLocalCloud(
-  options: { timeScale?: number; detached?: boolean; readyTimeoutMs?: number; monitoring?: boolean } = {},
+  options: {
+    timeScale?: number;
+    detached?: boolean;
+    readyTimeoutMs?: number;
+    monitoring?: boolean;
+    stack?: string;
+  } = {},
 ): Promise<SpawnedCloud> {
   const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-cloud-"));
   const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
   const child = spawn(
     process.execPath,
     [
-      ...["--import", "tsx", "local/cli.ts", "up", "--no-demo", "--port", "0"],
+      ...["--import", "tsx", "local/cli.ts", "up", "--no-demo", "--port", "0", "--stack", options.stack ?? "prod"],
       ...["--time-scale", String(options.timeScale ?? 1), "--state-dir", stateDirectory, "--log-level", "warn"],
       // Six more processes per cloud: only the suites about monitoring pay for them.
       ...(options.monitoring === true ? [] : ["--no-monitoring"]),
