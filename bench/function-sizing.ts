@@ -120,7 +120,12 @@ async function main(): Promise<void> {
     cpuMsPerWriteRounds: measured.cpuMs.map((ms) => Number(ms.toFixed(3))),
     rssMb: Math.round(measured.rssMb),
   };
-  writeFileSync(MEASUREMENTS_FILE, `${JSON.stringify(measurements, null, 2)}\n`);
+  // Arrays of numbers on one line, as the repository's formatter (biome) writes them.
+  const json = JSON.stringify(measurements, null, 2).replace(
+    /\[\s+([\d.,\s]+?)\s+\]/g,
+    (_all, items: string) => `[${items.split(/,\s*/).join(", ")}]`,
+  );
+  writeFileSync(MEASUREMENTS_FILE, `${json}\n`);
   writeSection("sizing", [
     "## The function's CPU and memory per write",
     "",
