@@ -10,7 +10,8 @@ export interface ApiCertificatesArgs {
   /**
    * Where each region's certificate and validation records lived before this component existed:
    * the URN of the component that created them and the prefix of their names. Given, the
-   * resources are carried over (aliases) instead of replaced; see docs/DEPLOY.md#upgrading.
+   * resources are carried over (aliases) instead of replaced; see
+   * docs/DEPLOY.md#upgrading-a-stack-deployed-before-these-changes.
    */
   previousOwner?: (region: string) => { parent: pulumi.Input<string>; prefix: string };
   tags?: Record<string, string>;
