@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HEALTH_ROUTE, parseStackConfig } from "../../shared/stack-config.js";
 import { readStackValues } from "../../shared/stack-file.js";
+import { HEALTH_ROUTE_KEY } from "../policy/policies.js";
 import { named, useProgram } from "./support/program.js";
 
 const { values } = readStackValues("prod");
@@ -29,9 +30,11 @@ describe("each region's capacity on AWS", () => {
   it.each(config.regions)("gives /health in %s throttling of its own, apart from the API's", (region) => {
     const stage = named(theRun(), "aws:apigatewayv2/stage:Stage", `calcburst-${region}-stage`).inputs;
 
+    // The route the policy pack checks is the one the local cloud throttles on its own.
+    expect(HEALTH_ROUTE_KEY).toBe(`${HEALTH_ROUTE.method} ${HEALTH_ROUTE.path}`);
     expect(stage.routeSettings).toEqual([
       expect.objectContaining({
-        routeKey: "GET /health",
+        routeKey: HEALTH_ROUTE_KEY,
         throttlingRateLimit: HEALTH_ROUTE.rateLimit,
         throttlingBurstLimit: HEALTH_ROUTE.burstLimit,
       }),
