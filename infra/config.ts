@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, parseStackConfig, type StackConfig, schema } from "../shared/stack-config.js";
+import { CONFIG_NAMESPACE, parseStackConfig, STACK_KEYS, type StackConfig } from "../shared/stack-config.js";
 
 /**
  * The stack's config, as `pulumi config` holds it, checked by the schema the local cloud uses
@@ -8,7 +8,7 @@ import { CONFIG_NAMESPACE, parseStackConfig, type StackConfig, schema } from "..
 export function readStackConfig(): StackConfig {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const values: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.shape)) {
+  for (const key of STACK_KEYS) {
     const raw = config.get(key);
     if (raw === undefined) continue;
     try {
@@ -20,14 +20,39 @@ export function readStackConfig(): StackConfig {
   return parseStackConfig(values, `the config of stack ${pulumi.getStack()}`);
 }
 
+/**
+ * The default provider's region (`aws:region`). The regional resources name their region
+ * themselves; IAM and Route 53 (global services) and the provider itself still need one, and it
+ * must come from the stack, not from whatever AWS_REGION the deployer's shell happens to hold.
+ */
+export function requireDefaultRegion(regions: string[]): string {
+  const region = new pulumi.Config("aws").get("region");
+  if (region === undefined) {
+    throw new Error(
+      `aws:region is not set for stack ${pulumi.getStack()}: run pulumi config set aws:region ${regions[0] ?? "us-east-1"} (the default provider's region, used by IAM and Route 53; docs/DEPLOY.md)`,
+    );
+  }
+  return region;
+}
+
 /** The names the API answers on: the global latency-routed name and each region's own. */
 export function apiNames(domain: string, region: string): { global: string; regional: string } {
   return { global: `api.${domain}`, regional: `${region}.api.${domain}` };
 }
 
-/** The function's name in a region: fixed, so the CloudWatch exporter and the drills can name it. */
+/**
+ * The function's name in a region: fixed, so the CloudWatch exporter and the drills can name it.
+ * Like every physical name the program sets, it carries the stack: two stacks (staging beside
+ * prod) fit in one account.
+ */
 export function functionName(region: string): string {
   return `calcburst-${pulumi.getStack()}-${region}`;
+}
+
+/** The function's and the API stage's log groups in a region. */
+export function logGroupNames(region: string): { function: string; access: string } {
+  const prefix = `/calcburst/${pulumi.getStack()}/${region}`;
+  return { function: `${prefix}/function`, access: `${prefix}/api-access` };
 }
 
 /** The key of Grafana's admin password, a secret: `pulumi config set --secret grafanaAdminPassword <password>`. */

@@ -10,6 +10,53 @@ import { TYPICAL_ACCESS_LOG_LINE } from "./access-log.js";
 
 export const PRICES_FILE = path.join(__dirname, "pricing", "aws-list-prices.json");
 
+/** What `npm run bench:sizing` measured of the function (bench/function-sizing.ts). */
+export const MEASUREMENTS_FILE = path.join(__dirname, "pricing", "function-measurements.json");
+
+export interface FunctionMeasurements {
+  $comment: string;
+  /** The machine and date. */
+  measured: string;
+  /** CPU per write through the built bundle, SDK included, on one core (Lambda's one vCPU). */
+  cpuMsPerWrite: number;
+  cpuMsPerWriteRounds: number[];
+  /** Resident memory of the process after the run. */
+  rssMb: number;
+}
+
+export function loadMeasurements(file: string = MEASUREMENTS_FILE): FunctionMeasurements {
+  return JSON.parse(readFileSync(file, "utf8")) as FunctionMeasurements;
+}
+
+/**
+ * DynamoDB's documented latency, "single-digit millisecond performance at any scale"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Introduction.html), taken at
+ * its bound: a write's round trip is at most this. Not measured on AWS.
+ */
+export const DYNAMODB_LATENCY_MS = 10;
+
+/**
+ * "At 1,769 MB, a function has the equivalent of one vCPU", and CPU is allocated in proportion to
+ * memory (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). The function
+ * runs on one thread, so more than one vCPU does not make it faster.
+ */
+export const ONE_VCPU_MEMORY_MB = 1769;
+
+/** The memory sizes compared in docs/COSTS.md. */
+export const MEMORY_SIZES_MB = [128, 256, 512, 1024, 1769, 2048] as const;
+
+/** Assumed: a size must leave this factor over the measured resident memory (GC growth, the runtime's own differences). */
+export const MEMORY_HEADROOM = 1.5;
+
+/**
+ * The billed duration of one write at a memory size: DynamoDB's documented round trip plus the
+ * measured CPU, stretched by the share of a vCPU the size buys; Lambda bills whole milliseconds.
+ */
+export function billedDurationMs(memoryMb: number, measurements: FunctionMeasurements): number {
+  const vcpuShare = Math.min(1, memoryMb / ONE_VCPU_MEMORY_MB);
+  return Math.ceil(DYNAMODB_LATENCY_MS + measurements.cpuMsPerWrite / vcpuShare);
+}
+
 interface Tier {
   limit: number | null;
   price: number;
@@ -67,8 +114,10 @@ export interface Traffic {
   /** The stack's Prometheus instances: one per region and the global one. */
   monitoringInstanceType: string;
   prometheusVolumeGb: number;
-  /** Assumption: billed duration per invocation on Lambda (not measured on AWS). */
+  /** Billed duration per invocation: derived (billedDurationMs) unless given. */
   billedDurationMs: number;
+  /** How the duration was come by, for the table. */
+  durationSource: string;
   ttlDays: number;
   healthCheckIntervalSeconds: number;
   logRetentionDays: number;
@@ -109,13 +158,12 @@ export const TYPICAL_ITEM_BYTES = dynamoDbItemBytes({
   requestHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 });
 
-export const DEFAULT_TRAFFIC: Omit<Traffic, "requestsPerMinute"> = {
+export const DEFAULT_TRAFFIC: Omit<Traffic, "requestsPerMinute" | "billedDurationMs" | "durationSource"> = {
   regions: 2,
   writeShare: 1,
   lambdaMemoryMb: 1024,
   monitoringInstanceType: "t4g.small",
   prometheusVolumeGb: 20,
-  billedDurationMs: 20,
   ttlDays: 30,
   healthCheckIntervalSeconds: 10,
   logRetentionDays: 30,
@@ -126,14 +174,19 @@ export const DEFAULT_TRAFFIC: Omit<Traffic, "requestsPerMinute"> = {
   itemBytes: TYPICAL_ITEM_BYTES,
 };
 
-/** The traffic model for a stack: its regions, memory, TTL, check interval and log retention. */
-export function trafficFor(stack: string, requestsPerMinute: number, overrides: Partial<Traffic> = {}): Traffic {
+/**
+ * The traffic model for a stack: its peak (all month, unless a rate is given), regions, memory and
+ * the duration derived for it, TTL, check interval and log retention.
+ */
+export function trafficFor(stack: string, requestsPerMinute?: number, overrides: Partial<Traffic> = {}): Traffic {
   const { config } = loadStack(stack);
   return {
     ...DEFAULT_TRAFFIC,
-    requestsPerMinute,
+    requestsPerMinute: requestsPerMinute ?? config.peakRequestsPerSecond * 60,
     regions: config.regions.length,
     lambdaMemoryMb: config.lambdaMemoryMb,
+    billedDurationMs: billedDurationMs(config.lambdaMemoryMb, loadMeasurements()),
+    durationSource: "derived",
     monitoringInstanceType: config.monitoringInstanceType,
     prometheusVolumeGb: config.prometheusVolumeGb,
     ttlDays: config.tableTtlDays,
@@ -205,7 +258,7 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
   add("Lambda", "requests (arm64)", totalRequests, "", (totalRequests / 1e6) * prices.lambdaArm.usdPerMillionRequests);
   add(
     "Lambda",
-    `duration: ${traffic.lambdaMemoryMb} MB × ${traffic.billedDurationMs} ms (assumed)`,
+    `duration: ${traffic.lambdaMemoryMb} MB × ${traffic.billedDurationMs} ms (${traffic.durationSource})`,
     gbSecondsPerRegion * regions,
     " GB-s",
     regions * tiered(gbSecondsPerRegion, lambdaTiers),
@@ -226,6 +279,16 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
     writes * writeUnits * (regions - 1),
     "",
     ((writes * writeUnits * (regions - 1)) / 1e6) * ddb.usdPerMillionReplicatedWriteRequestUnits,
+  );
+  // TTL deletes are free where they happen, but each is a replicated write in every other replica
+  // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-global-table-design.prescriptive-guidance.throughput.html).
+  // In a steady month as many items expire as are written.
+  add(
+    "DynamoDB",
+    `replicated TTL deletes (every item expires after ${traffic.ttlDays} days; each delete is replicated to ${regions - 1} other region${regions > 2 ? "s" : ""})`,
+    writes * (regions - 1),
+    "",
+    ((writes * (regions - 1)) / 1e6) * ddb.usdPerMillionReplicatedWriteRequestUnits,
   );
   if (reads > 0)
     add(
@@ -328,8 +391,9 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
     instances * prices.publicIpv4UsdPerHour * prices.hoursPerMonth,
     false,
   );
-  // The CloudWatch exporter asks for 3 metrics a minute per region (throttles; replication average and maximum).
-  const metricsRequested = regions * 3 * 60 * 24 * 30;
+  // The CloudWatch exporter asks each minute, in every region, for the throttles and for the
+  // replication latency's average and maximum towards each other region.
+  const metricsRequested = regions * (1 + 2 * (regions - 1)) * 60 * 24 * 30;
   add(
     "CloudWatch",
     "metrics read by the CloudWatch exporter (GetMetricData)",
@@ -376,4 +440,68 @@ export function renderCostTable(traffic: Traffic, prices: Prices): string[] {
     "",
     `Per 1 M client requests: **${usd(sum.perMillionVariable)}** of traffic-driven cost, plus ${usd(sum.fixed)} a month of fixed charges (health checks, hosted zone, alarms, the monitoring instances).`,
   ];
+}
+
+/** A memory size's derived billed duration and Lambda cost per million writes. */
+export interface MemoryOption {
+  memoryMb: number;
+  billedMs: number;
+  usdPerMillionWrites: number;
+  /** Leaves MEMORY_HEADROOM over the measured resident memory. */
+  fits: boolean;
+}
+
+export function memoryOptions(measurements: FunctionMeasurements, prices: Prices): MemoryOption[] {
+  const usdPerGbSecond = prices.lambdaArm.gbSecondTiers[0]?.usdPerGbSecond ?? 0;
+  return MEMORY_SIZES_MB.map((memoryMb) => {
+    const billedMs = billedDurationMs(memoryMb, measurements);
+    const gbSeconds = (memoryMb / 1024) * (billedMs / 1000);
+    return {
+      memoryMb,
+      billedMs,
+      usdPerMillionWrites: 1e6 * gbSeconds * usdPerGbSecond + prices.lambdaArm.usdPerMillionRequests,
+      fits: memoryMb >= measurements.rssMb * MEMORY_HEADROOM,
+    };
+  });
+}
+
+/** The cheapest memory size that fits, or undefined when none does. */
+export function cheapestMemory(options: MemoryOption[]): MemoryOption | undefined {
+  return options
+    .filter((option) => option.fits)
+    .reduce<MemoryOption | undefined>(
+      (best, option) => (best === undefined || option.usdPerMillionWrites < best.usdPerMillionWrites ? option : best),
+      undefined,
+    );
+}
+
+/** The memory-size comparison as Markdown, for docs/COSTS.md. */
+export function renderMemoryTable(measurements: FunctionMeasurements, prices: Prices, chosenMb: number): string[] {
+  const options = memoryOptions(measurements, prices);
+  const cheapest = cheapestMemory(options);
+  return [
+    `Billed duration of one write = ${DYNAMODB_LATENCY_MS} ms of DynamoDB (documented bound) + ${measurements.cpuMsPerWrite} ms of CPU measured at one vCPU ÷ the share of a vCPU the size buys, rounded up to a whole ms. The CPU and the resident memory (${measurements.rssMb} MiB) come from \`npm run bench:sizing\`: ${measurements.measured} Arm prices, first tier, on paper.`,
+    "",
+    `| memory (MB) | share of a vCPU | billed ms per write | Lambda USD per 1 M writes (duration + request) | ≥ ${MEMORY_HEADROOM} × ${measurements.rssMb} MiB |`,
+    "|---|---|---|---|---|",
+    ...options.map(
+      (option) =>
+        `| ${option.memoryMb}${option.memoryMb === cheapest?.memoryMb ? " **cheapest that fits**" : ""}${option.memoryMb === chosenMb ? " (the stacks)" : ""} | ${Math.min(1, option.memoryMb / ONE_VCPU_MEMORY_MB).toFixed(2)} | ${option.billedMs} | ${usd(option.usdPerMillionWrites)} | ${option.fits ? "yes" : "no"} |`,
+    ),
+  ];
+}
+
+/**
+ * Every generated section of docs/COSTS.md: each stack's bill at its own peak, all month, and the
+ * memory-size comparison for prod's memory setting.
+ */
+export function costSections(
+  stacks: string[],
+  prices: Prices,
+  measurements: FunctionMeasurements,
+): Record<string, string[]> {
+  const sections: Record<string, string[]> = {};
+  for (const stack of stacks) sections[stack] = renderCostTable(trafficFor(stack), prices);
+  sections.memory = renderMemoryTable(measurements, prices, loadStack("prod").config.lambdaMemoryMb);
+  return sections;
 }

@@ -1,18 +1,26 @@
 /**
- * CalcBurst on AWS: the global table; per region a RegionalMonitoring (VPC, regional
- * Prometheus) and a RegionalService (function in that VPC, HTTP API); latency routing in front;
- * and one GlobalMonitoring federating the regions. `pulumi up` per stack; the config is checked
- * by shared/stack-config.ts.
+ * CalcBurst on AWS: the global table; the API's certificates; per region a RegionalMonitoring
+ * (VPC, regional Prometheus) and a RegionalService (function in that VPC, HTTP API); latency
+ * routing in front; and one GlobalMonitoring federating the regions. `pulumi up` per stack; the
+ * config is checked by shared/stack-config.ts.
  */
 import { existsSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { HANDLER_BUNDLE } from "../shared/paths.js";
+import { ApiCertificates } from "./components/api-certificates.js";
 import { GlobalMonitoring } from "./components/global-monitoring.js";
 import { GlobalTable } from "./components/global-table.js";
 import { LatencyRouting } from "./components/latency-routing.js";
 import { RegionalMonitoring } from "./components/regional-monitoring.js";
 import { RegionalService } from "./components/regional-service.js";
-import { apiNames, functionName, readGrafanaAdminPassword, readStackConfig } from "./config.js";
+import {
+  apiNames,
+  functionName,
+  logGroupNames,
+  readGrafanaAdminPassword,
+  readStackConfig,
+  requireDefaultRegion,
+} from "./config.js";
 import { monitoringSubnetCidr } from "./network.js";
 
 if (!existsSync(HANDLER_BUNDLE)) {
@@ -20,6 +28,7 @@ if (!existsSync(HANDLER_BUNDLE)) {
 }
 
 const config = readStackConfig();
+requireDefaultRegion(config.regions);
 const tags = { project: "calcburst", stack: pulumi.getStack() };
 const bundle = new pulumi.asset.AssetArchive({
   "handler.js": new pulumi.asset.FileAsset(HANDLER_BUNDLE),
@@ -30,6 +39,18 @@ const table = new GlobalTable("calculations", {
   regions: config.regions,
   consistency: config.tableConsistency,
   ...(config.tableWitnessRegion !== undefined && { witnessRegion: config.tableWitnessRegion }),
+  tags,
+});
+
+const certificates = new ApiCertificates("api-certificates", {
+  hostedZoneId: config.hostedZoneId,
+  globalName: apiNames(config.domain, config.regions[0] ?? "").global,
+  regions: config.regions.map((region) => ({ region, regionalName: apiNames(config.domain, region).regional })),
+  // Stacks deployed before ApiCertificates had each region's certificate in its RegionalService.
+  previousOwner: (region) => ({
+    parent: pulumi.createUrn(`calcburst-${region}`, "calcburst:service:RegionalService"),
+    prefix: `calcburst-${region}`,
+  }),
   tags,
 });
 
@@ -52,7 +73,7 @@ const services = config.regions.map((region) => {
     region,
     globalName: names.global,
     regionalName: names.regional,
-    hostedZoneId: config.hostedZoneId,
+    certificateArn: certificates.certificateArn(region),
     tableName: table.name,
     tableReplicaArn: table.replicaArn(region),
     replicationPeers: config.regions.filter((peer) => peer !== region),
@@ -62,9 +83,12 @@ const services = config.regions.map((region) => {
     reservedConcurrency: config.lambdaReservedConcurrency,
     throttlingRateLimit: config.apiThrottlingRateLimit,
     throttlingBurstLimit: config.apiThrottlingBurstLimit,
+    capacity: { peakRequestsPerSecond: config.peakRequestsPerSecond, latencyObjectiveMs: config.latencyObjectiveMs },
+    alertEmail: config.alertEmail,
     logRetentionDays: config.logRetentionDays,
     ttlDays: config.tableTtlDays,
     functionName: functionName(region),
+    logGroupNames: logGroupNames(region),
     network: {
       subnetIds: monitoring.functionSubnetIds,
       securityGroupIds: [monitoring.functionSecurityGroup.id],

@@ -4,9 +4,9 @@ import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime/mock
 /**
  * Runs the Pulumi program without the CLI or AWS, under `pulumi.runtime.setMocks`, recording
  * every registration. `npm run plan` and the infra tests use it. The fake outputs stand in for
- * what AWS computes (ARNs, generated names, alias targets, private IPs). The program makes two
- * lookups (the Debian AMI, the availability zones), answered by MOCKED_CALLS and recorded; any
- * other provider function call throws.
+ * what AWS computes (ARNs, generated names, alias targets, private IPs). The program makes three
+ * lookups (the Debian AMI, the availability zones, the Lambda concurrency quota), answered by
+ * MOCKED_CALLS and recorded; any other provider function call throws.
  */
 
 export const FAKE_ACCOUNT = "123456789012";
@@ -19,6 +19,22 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   state: Record<string, unknown>;
   id: string;
+  urn: string;
+  /** The options the engine receives, as `pulumi up` would send them. */
+  options: RegistrationOptions;
+}
+
+/** What the program told the engine about a resource besides its inputs. */
+export interface RegistrationOptions {
+  parent: string;
+  deleteBeforeReplace: boolean;
+  ignoreChanges: string[];
+  /** The URNs of every resource this one depends on (dependsOn and the resources its inputs come from). */
+  dependencies: string[];
+  /** Per input, the URNs of the resources its value comes from. */
+  propertyDependencies: Record<string, string[]>;
+  /** The names of the aliases (earlier identities) the resource answers to. */
+  aliasNames: string[];
 }
 
 export interface ProgramRun {
@@ -38,6 +54,15 @@ export const MOCKED_CALLS: Record<string, (inputs: Record<string, unknown>) => R
     const region = String(inputs.region ?? "us-east-1");
     return { names: ["a", "b", "c"].map((zone) => `${region}${zone}`), zoneIds: [], id: region };
   },
+  // The default quota of an account that has not asked for more (on paper: Lambda quotas).
+  "aws:servicequotas/getServiceQuota:getServiceQuota": (inputs) => ({
+    ...inputs,
+    id: `arn:aws:servicequotas:${String(inputs.region ?? "us-east-1")}:${FAKE_ACCOUNT}:lambda/${String(inputs.quotaCode)}`,
+    value: 1000,
+    defaultValue: 1000,
+    adjustable: true,
+    globalQuota: false,
+  }),
 };
 
 function serviceOf(type: string): string {
@@ -54,8 +79,9 @@ function computedState(args: MockResourceArgs): Record<string, unknown> {
   const state: Record<string, unknown> = { name, arn };
   switch (args.type) {
     case "aws:ec2/instance:Instance":
-      // A stable fake address per instance, so rendered configs read like real ones.
-      state.privateIp = `10.255.${[...args.name].reduce((sum, char) => (sum + char.charCodeAt(0)) % 250, 0)}.10`;
+      // The address the program asked for, or a stable fake one per instance.
+      state.privateIp =
+        inputs.privateIp ?? `10.255.${[...args.name].reduce((sum, char) => (sum + char.charCodeAt(0)) % 250, 0)}.10`;
       break;
     case "aws:dynamodb/table:Table":
       state.arn = `arn:aws:dynamodb:${region}:${FAKE_ACCOUNT}:table/${name}`;
@@ -113,6 +139,64 @@ async function resolveDeep(value: unknown): Promise<unknown> {
   return value;
 }
 
+/** The parts of the engine's RegisterResourceRequest (proto/resource_pb) that the recording reads. */
+interface RegistrationRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(visit: (value: { getUrnsList(): string[] }, key: string) => void): void };
+  getAliasesList(): { getSpec(): { getName(): string } | undefined }[];
+}
+
+/** `waitForRPCs` is exported by the SDK's runtime (runtime/settings.js) but typed @internal. */
+interface SettlingRuntime {
+  waitForRPCs(): Promise<void>;
+}
+
+interface RegisteringMonitor {
+  registerResource(
+    request: RegistrationRequest,
+    callback: (error: unknown, response: { getUrn(): string } | undefined) => void,
+  ): void;
+}
+
+function optionsOf(request: RegistrationRequest): RegistrationOptions {
+  const propertyDependencies: Record<string, string[]> = {};
+  request.getPropertydependenciesMap().forEach((value, key) => {
+    propertyDependencies[key] = value.getUrnsList();
+  });
+  return {
+    parent: request.getParent(),
+    deleteBeforeReplace: request.getDeletebeforereplace(),
+    ignoreChanges: request.getIgnorechangesList(),
+    dependencies: request.getDependenciesList(),
+    propertyDependencies,
+    aliasNames: request
+      .getAliasesList()
+      .map((alias) => alias.getSpec()?.getName() ?? "")
+      .filter((name) => name !== ""),
+  };
+}
+
+/**
+ * The mock monitor hands `newResource` the inputs only; the options and dependencies travel in the
+ * same request, so the recording reads them there, keyed by the URN the monitor answers with.
+ */
+function recordRegistrations(into: Map<string, { urn: string; options: RegistrationOptions }>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as RegisteringMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) =>
+    register(request, (error, response) => {
+      if (response !== undefined) {
+        into.set(`${request.getType()}::${request.getName()}`, { urn: response.getUrn(), options: optionsOf(request) });
+      }
+      callback(error, response);
+    });
+}
+
 /** Config as `pulumi config` stores it: strings, with structured values as JSON. */
 export function configStrings(values: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
@@ -120,25 +204,36 @@ export function configStrings(values: Record<string, unknown>): Record<string, s
   );
 }
 
+export interface MockOptions {
+  /** The stack name `pulumi.getStack()` answers. */
+  stack?: string;
+  /** Answers for provider calls, in place of (or beside) MOCKED_CALLS. */
+  calls?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
+}
+
 /**
  * Sets the config and the mocks, then loads `load()` (a dynamic import of the program: a static
  * import would run before the mocks are in place) and waits for its outputs and registrations.
+ * Like the Pulumi language host, it fails the run on an error the program left unhandled (an
+ * input whose apply threw, for one), with that error's message.
  */
 export async function runProgramUnderMocks(
   config: Record<string, unknown>,
   load: () => Promise<Record<string, unknown>>,
-  stack = "prod",
+  options: MockOptions = {},
 ): Promise<ProgramRun> {
-  const resources: RecordedResource[] = [];
+  const registered: Omit<RecordedResource, "urn" | "options">[] = [];
+  const registrations = new Map<string, { urn: string; options: RegistrationOptions }>();
   const calls: ProgramRun["calls"] = [];
   const unmockedCalls: string[] = [];
+  const answers = { ...MOCKED_CALLS, ...options.calls };
   pulumi.runtime.setAllConfig(configStrings(config));
   await pulumi.runtime.setMocks(
     {
       newResource(args: MockResourceArgs) {
         const id = `${args.name}-id`;
         const state = { ...args.inputs, ...computedState(args) };
-        resources.push({
+        registered.push({
           type: args.type,
           name: args.name,
           custom: args.custom ?? true,
@@ -150,7 +245,7 @@ export async function runProgramUnderMocks(
       },
       call(args: MockCallArgs): Record<string, unknown> {
         const inputs = args.inputs as Record<string, unknown>;
-        const answer = MOCKED_CALLS[args.token];
+        const answer = answers[args.token];
         if (answer !== undefined) {
           calls.push({ token: args.token, inputs });
           return answer(inputs);
@@ -160,26 +255,40 @@ export async function runProgramUnderMocks(
       },
     },
     "calcburst",
-    stack,
+    options.stack ?? "prod",
     false,
   );
+  recordRegistrations(registrations);
+  // The language host turns an unhandled rejection into the program's failure; so does this.
+  const unhandled: unknown[] = [];
+  const testRunnerListeners = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
   // The SDK reports a failed call without the mock's message; name the call here.
   const unmocked = () => new Error(`the program made an unmocked provider call: ${unmockedCalls.join(", ")}`);
   let outputs: Record<string, unknown>;
   try {
-    outputs = (await resolveDeep(await load())) as Record<string, unknown>;
-  } catch (error) {
-    throw unmockedCalls.length > 0 ? unmocked() : error;
-  }
-  if (unmockedCalls.length > 0) throw unmocked();
-  // Registrations finish asynchronously; wait until the count holds still for a few turns.
-  let settled = 0;
-  let seen = -1;
-  const deadline = Date.now() + 10_000;
-  while (settled < 5 && Date.now() < deadline) {
+    try {
+      outputs = (await resolveDeep(await load())) as Record<string, unknown>;
+    } catch (error) {
+      throw unmockedCalls.length > 0 ? unmocked() : error;
+    }
+    if (unmockedCalls.length > 0) throw unmocked();
+    // Every registration and lookup holds the runtime's RPC latch until it has finished, failed
+    // ones included; the language host waits on the same latch before it exits.
+    await (pulumi.runtime as unknown as SettlingRuntime).waitForRPCs();
+    // A rejection nobody handled is reported after the microtasks of the turn that left it.
     await new Promise((resolve) => setImmediate(resolve));
-    settled = resources.length === seen ? settled + 1 : 0;
-    seen = resources.length;
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+    for (const listener of testRunnerListeners) process.on("unhandledRejection", listener);
   }
+  if (unhandled.length > 0) throw unhandled[0];
+  const resources = registered.map((resource): RecordedResource => {
+    const registration = registrations.get(`${resource.type}::${resource.name}`);
+    if (registration === undefined) throw new Error(`${resource.type} ${resource.name} was never registered`);
+    return { ...resource, ...registration };
+  });
   return { resources, outputs, calls };
 }

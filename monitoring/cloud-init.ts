@@ -125,6 +125,7 @@ export function regionalUserData(input: RegionalUserDataInput): string {
             region: input.region,
             functionName: input.functionName,
             tableName: input.tableName,
+            receivingRegions: config.regions.filter((other) => other !== input.region),
           }),
         ),
       },

@@ -128,8 +128,15 @@ export function blackboxConfig(input: { timeScale: number; requireTls: boolean }
 /**
  * The CloudWatch exporter (YACE) beside each regional Prometheus on AWS: Lambda throttles and
  * the global table's ReplicationLatency, which the local cloud's processes report themselves.
+ * CloudWatch publishes ReplicationLatency per TableName and ReceivingRegion and answers only a
+ * query that names both, so there is one job per region this one replicates to.
  */
-export function cloudwatchExporterConfig(input: { region: string; functionName: string; tableName: string }) {
+export function cloudwatchExporterConfig(input: {
+  region: string;
+  functionName: string;
+  tableName: string;
+  receivingRegions: string[];
+}) {
   const window = { period: 60, length: 300 };
   return {
     apiVersion: "v1alpha1",
@@ -141,13 +148,16 @@ export function cloudwatchExporterConfig(input: { region: string; functionName: 
         dimensions: [{ name: "FunctionName", value: input.functionName }],
         metrics: [{ name: "Throttles", statistics: ["Sum"], ...window }],
       },
-      {
+      ...input.receivingRegions.map((receivingRegion) => ({
         namespace: "AWS/DynamoDB",
-        name: "calcburst-table",
+        name: `calcburst-table-to-${receivingRegion}`,
         regions: [input.region],
-        dimensions: [{ name: "TableName", value: input.tableName }],
+        dimensions: [
+          { name: "TableName", value: input.tableName },
+          { name: "ReceivingRegion", value: receivingRegion },
+        ],
         metrics: [{ name: "ReplicationLatency", statistics: ["Average", "Maximum"], ...window }],
-      },
+      })),
     ],
   };
 }

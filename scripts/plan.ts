@@ -1,11 +1,12 @@
 /**
  * `npm run plan -- --stack prod`: runs the Pulumi program under mocks (no CLI, no credentials),
- * prints the resource tree grouped by region, and writes docs/architecture.mmd from the
- * recorded resource graph.
+ * prints the resource tree grouped by region, writes docs/architecture.mmd from the recorded
+ * resource graph, and writes infra/deployer-policy.json (the deploying identity's IAM policy).
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { deployerPolicy } from "../infra/deployer-policy.js";
 import { runProgramUnderMocks } from "../infra/mock-runtime.js";
 import { renderMermaid, renderTree } from "../infra/plan.js";
 import { PROJECT_ROOT } from "../shared/paths.js";
@@ -13,10 +14,15 @@ import { readStackValues } from "../shared/stack-file.js";
 import { buildHandler } from "./build.js";
 
 export const DIAGRAM = path.join(PROJECT_ROOT, "docs", "architecture.mmd");
+export const DEPLOYER_POLICY = path.join(PROJECT_ROOT, "infra", "deployer-policy.json");
 
 async function main(): Promise<void> {
   const { values: flags } = parseArgs({
-    options: { stack: { type: "string", default: "prod" }, diagram: { type: "string", default: DIAGRAM } },
+    options: {
+      stack: { type: "string", default: "prod" },
+      diagram: { type: "string", default: DIAGRAM },
+      "deployer-policy": { type: "string", default: DEPLOYER_POLICY },
+    },
   });
   await buildHandler({ quiet: true });
   const { stack, file, values } = readStackValues(flags.stack);
@@ -24,7 +30,7 @@ async function main(): Promise<void> {
   const run = await runProgramUnderMocks(
     { "calcburst:grafanaAdminPassword": "not-a-real-password", ...values },
     () => import("../infra/index.js"),
-    stack,
+    { stack },
   );
   const custom = run.resources.filter((resource) => resource.custom);
   console.log(
@@ -34,7 +40,10 @@ async function main(): Promise<void> {
   console.log("\noutputs");
   for (const [name, value] of Object.entries(run.outputs)) console.log(`  ${name}: ${JSON.stringify(value)}`);
   writeFileSync(flags.diagram, renderMermaid(run));
-  console.log(`\nwrote ${path.relative(process.cwd(), flags.diagram)}`);
+  writeFileSync(flags["deployer-policy"], `${JSON.stringify(deployerPolicy(), null, 2)}\n`);
+  console.log(
+    `\nwrote ${path.relative(process.cwd(), flags.diagram)} and ${path.relative(process.cwd(), flags["deployer-policy"])}`,
+  );
 }
 
 main().catch((error: unknown) => {

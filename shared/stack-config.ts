@@ -54,6 +54,41 @@ function blocksOverlap(a: Ipv4Block, b: Ipv4Block): boolean {
 /** The request-duration histogram's bounds in ms: a latency objective must be one of them. */
 const LATENCY_BOUNDS_MS = METRICS.requestDuration.buckets.map((seconds) => Number((seconds * 1000).toPrecision(6)));
 
+/**
+ * AWS keeps this many concurrent executions unreserved in every account and region: reserved
+ * concurrency can take the account's quota minus this (on paper: "Configuring reserved
+ * concurrency", https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+ */
+export const LAMBDA_UNRESERVED_MINIMUM = 100;
+
+/**
+ * `/health` and its own API Gateway route throttling, apart from the API routes' stage default.
+ * Route 53 probes each region at a few requests per second (on paper: about 15 checkers per check
+ * at its interval) and the regional blackbox exporter once per scrape; a burst of API traffic
+ * cannot take these tokens. A flood of `/health` itself above this rate can fail the checks: the
+ * limit keeps such a flood from taking the API's Lambda concurrency instead (docs/DEPLOY.md#capacity).
+ */
+export const HEALTH_ROUTE = { method: "GET", path: "/health", rateLimit: 100, burstLimit: 200 } as const;
+
+/**
+ * What resolvers are assumed to keep `api.<domain>` for. The records are aliases to API
+ * Gateway's regional names, and an alias record has no TTL of its own: Route 53 answers with the
+ * target's (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecordSet.html).
+ * AWS does not document that TTL for API Gateway targets; 60 s is what it is for load balancers,
+ * and the local cloud's resolvers and the drills' RTO budget use it.
+ */
+export const ALIAS_TARGET_TTL_SECONDS = 60;
+
+/** API Gateway's default account-level rate per region (on paper: API Gateway quotas). */
+const ACCOUNT_API_RATE_LIMIT = 10_000;
+/** API Gateway's default account-level burst per region. */
+const ACCOUNT_API_BURST_LIMIT = 5000;
+
+/** The Lambda concurrency a request rate needs when every request finishes within the latency objective (Little's law). */
+export function concurrencyFor(requestsPerSecond: number, latencyObjectiveMs: number): number {
+  return Math.ceil((requestsPerSecond * latencyObjectiveMs) / 1000);
+}
+
 const clientLocation = z
   .string()
   .check(z.regex(/^[a-z][a-z0-9-]*$/, { error: "client location names are lower-case words such as us or eu-west" }));
@@ -88,24 +123,33 @@ export const schema = z
       integerBetween("healthCheckFailureThreshold", 1, 10, "Route 53's range"),
       3,
     ),
-    /** How long a resolver keeps an answer for `api.<domain>` (alias records answer with 60 s). */
-    recordTtlSeconds: z._default(integerBetween("recordTtlSeconds", 1, 86_400, "a DNS TTL"), 60),
+    /**
+     * The whole service's peak, in requests per second. Active-active means any one region may
+     * have to carry all of it, so every region's stage throttle and reserved concurrency are
+     * sized for it (and checked against it).
+     */
+    peakRequestsPerSecond: integerBetween(
+      "peakRequestsPerSecond",
+      1,
+      ACCOUNT_API_RATE_LIMIT,
+      "API Gateway's default account limit is 10,000 requests per second per region",
+    ),
     lambdaMemoryMb: z._default(integerBetween("lambdaMemoryMb", 128, 10_240, "Lambda's memory range"), 1024),
     lambdaTimeoutSeconds: z._default(
       integerBetween("lambdaTimeoutSeconds", 1, 29, "an HTTP API integration times out at 30 s"),
       10,
     ),
-    lambdaReservedConcurrency: z._default(
+    /** Defaults to what the stage throttle and /health need within the latency objective. */
+    lambdaReservedConcurrency: z.optional(
       integerBetween("lambdaReservedConcurrency", 1, 10_000, "Lambda reserved concurrency"),
-      50,
     ),
-    apiThrottlingRateLimit: z._default(
-      integerBetween("apiThrottlingRateLimit", 1, 10_000, "requests per second for the stage"),
-      1000,
+    /** The stage's default route throttling; defaults to the peak. */
+    apiThrottlingRateLimit: z.optional(
+      integerBetween("apiThrottlingRateLimit", 1, ACCOUNT_API_RATE_LIMIT, "API Gateway's default account limit"),
     ),
-    apiThrottlingBurstLimit: z._default(
-      integerBetween("apiThrottlingBurstLimit", 1, 5000, "the stage's burst bucket"),
-      2000,
+    /** Defaults to twice the stage rate, within API Gateway's account burst. */
+    apiThrottlingBurstLimit: z.optional(
+      integerBetween("apiThrottlingBurstLimit", 1, ACCOUNT_API_BURST_LIMIT, "API Gateway's default account burst"),
     ),
     logRetentionDays: z._default(
       z.union(
@@ -197,8 +241,11 @@ export const schema = z
       z.string().check(z.minLength(1, { error: "runbookUrl must not be empty" })),
       "docs/RUNBOOK.md",
     ),
-    /** Optional: an address the alert topic e-mails (the subscription must be confirmed). */
-    alertEmail: z.optional(z.email({ error: "alertEmail must be an e-mail address" })),
+    /**
+     * Who is told: the alert topic and every region's alarm topic e-mail it (the subscriptions
+     * must be confirmed). An alarm that reaches nobody is not an alarm, so it is required.
+     */
+    alertEmail: z.email({ error: "alertEmail must be an e-mail address (who the alerts and alarms reach)" }),
     /**
      * The local cloud's model of where clients are: the round-trip time from each client
      * location to each region, which the router uses as Route 53 uses its latency data.
@@ -268,6 +315,21 @@ export const schema = z
           }
         }
       }
+      const needed = concurrencyFor(config.peakRequestsPerSecond, config.latencyObjectiveMs);
+      if (config.apiThrottlingRateLimit !== undefined && config.apiThrottlingRateLimit < config.peakRequestsPerSecond) {
+        context.addIssue({
+          code: "custom",
+          path: ["apiThrottlingRateLimit"],
+          message: `apiThrottlingRateLimit ${config.apiThrottlingRateLimit} is below peakRequestsPerSecond ${config.peakRequestsPerSecond}: a region left alone with the whole peak would answer the rest with 429. Raise it, or leave it out (it defaults to the peak)`,
+        });
+      }
+      if (config.lambdaReservedConcurrency !== undefined && config.lambdaReservedConcurrency < needed) {
+        context.addIssue({
+          code: "custom",
+          path: ["lambdaReservedConcurrency"],
+          message: `lambdaReservedConcurrency ${config.lambdaReservedConcurrency} cannot carry peakRequestsPerSecond ${config.peakRequestsPerSecond}: at the ${config.latencyObjectiveMs} ms latency objective that takes ${needed} concurrent executions. Raise it, or leave it out (it defaults to what the stage throttle needs)`,
+        });
+      }
       if (config.tableConsistency === "MRSC") {
         context.addIssue({
           code: "custom",
@@ -281,24 +343,42 @@ export const schema = z
 
 type ParsedStackConfig = z.infer<typeof schema>;
 
-/** The checked config; the local cloud's client model is always filled in (see localDefaults). */
+/** The checked config, with every derived value filled in (see withDerivedValues). */
 export type StackConfig = Omit<
   ParsedStackConfig,
-  "localClientLatencyMs" | "localDefaultClientLocation" | "vpcCidrs"
+  | "localClientLatencyMs"
+  | "localDefaultClientLocation"
+  | "vpcCidrs"
+  | "apiThrottlingRateLimit"
+  | "apiThrottlingBurstLimit"
+  | "lambdaReservedConcurrency"
 > & {
   localClientLatencyMs: Record<string, Record<string, number>>;
   localDefaultClientLocation: string;
   vpcCidrs: Record<string, string>;
+  apiThrottlingRateLimit: number;
+  apiThrottlingBurstLimit: number;
+  lambdaReservedConcurrency: number;
+  /** Not a stack key: see ALIAS_TARGET_TTL_SECONDS. */
+  recordTtlSeconds: number;
+};
+
+/** Keys a stack file may no longer set, and why. */
+const RETIRED_KEYS: Readonly<Record<string, string>> = {
+  recordTtlSeconds: `recordTtlSeconds is not a stack key: the latency records are aliases, which carry no TTL of their own (Route 53 answers with the alias target's); remove it. The local cloud assumes ${ALIAS_TARGET_TTL_SECONDS} s`,
 };
 
 /** Local cloud RTT to a region from a client in it, and to every other region, when the stack gives none. */
 const DEFAULT_LATENCY_MS = { sameRegion: 10, otherRegion: 100 };
 
 /**
- * The local-only keys are optional, so a stack for AWS alone needs none: without them each
- * region is a client location of its own, near itself and far from the rest.
+ * The capacity keys default to what the peak needs: the stage throttle to the peak, and reserved
+ * concurrency to what that throttle and `/health`'s own need within the latency objective. The
+ * local-only keys are optional, so a stack for AWS alone needs none: without them each region is
+ * a client location of its own, near itself and far from the rest.
  */
-function localDefaults(config: ParsedStackConfig): StackConfig {
+function withDerivedValues(config: ParsedStackConfig): StackConfig {
+  const apiThrottlingRateLimit = config.apiThrottlingRateLimit ?? config.peakRequestsPerSecond;
   const latency =
     config.localClientLatencyMs ??
     Object.fromEntries(
@@ -314,6 +394,13 @@ function localDefaults(config: ParsedStackConfig): StackConfig {
     );
   return {
     ...config,
+    apiThrottlingRateLimit,
+    apiThrottlingBurstLimit:
+      config.apiThrottlingBurstLimit ?? Math.min(ACCOUNT_API_BURST_LIMIT, 2 * apiThrottlingRateLimit),
+    lambdaReservedConcurrency:
+      config.lambdaReservedConcurrency ??
+      concurrencyFor(apiThrottlingRateLimit + HEALTH_ROUTE.rateLimit, config.latencyObjectiveMs),
+    recordTtlSeconds: ALIAS_TARGET_TTL_SECONDS,
     // Without blocks in the stack, region i gets 10.(10 + i).0.0/16: disjoint, and clear of
     // the 172.31.0.0/16 default VPCs.
     vpcCidrs:
@@ -322,6 +409,9 @@ function localDefaults(config: ParsedStackConfig): StackConfig {
     localDefaultClientLocation: config.localDefaultClientLocation ?? Object.keys(latency)[0] ?? "",
   };
 }
+
+/** Every key the parser reads: the schema's, and the retired ones it refuses by name. */
+export const STACK_KEYS: readonly string[] = [...Object.keys(schema.shape), ...Object.keys(RETIRED_KEYS)];
 
 export class StackConfigError extends Error {
   constructor(
@@ -345,17 +435,20 @@ export function parseStackConfig(values: Record<string, unknown>, source = "the 
     if (separator === -1) plain[key] = value;
     else if (key.slice(0, separator) === CONFIG_NAMESPACE) plain[key.slice(separator + 1)] = value;
   }
+  const retired = Object.keys(plain)
+    .filter((key) => RETIRED_KEYS[key] !== undefined)
+    .map((key) => RETIRED_KEYS[key] as string);
   const parsed = schema.safeParse(plain);
-  if (parsed.success) return localDefaults(parsed.data);
-  throw new StackConfigError(
-    source,
-    parsed.error.issues.map((issue) => {
+  if (parsed.success && retired.length === 0) return withDerivedValues(parsed.data);
+  throw new StackConfigError(source, [
+    ...retired,
+    ...(parsed.error?.issues ?? []).map((issue) => {
       const key = issue.path.join(".");
       return issue.message.startsWith(String(issue.path[0] ?? "")) || key === ""
         ? issue.message
         : `${key}: ${issue.message}`;
     }),
-  );
+  ]);
 }
 
 /** A check time, TTL or other interval shrunk by the local cloud's `--time-scale`. */

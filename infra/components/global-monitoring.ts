@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { globalUserData, gzipBase64 } from "../../monitoring/cloud-init.js";
 import type { StackConfig } from "../../shared/stack-config.js";
+import { monitoringHostAddress } from "../network.js";
 import { monitoringHost } from "./monitoring-host.js";
 import type { RegionalMonitoring } from "./regional-monitoring.js";
 
@@ -49,11 +50,13 @@ export class GlobalMonitoring extends pulumi.ComponentResource {
         },
         parent,
       );
-      new aws.ec2.VpcPeeringConnectionAccepter(
+      const accepted = new aws.ec2.VpcPeeringConnectionAccepter(
         `${name}-peering-${peerRegion}-accepter`,
         { region: peerRegion, vpcPeeringConnectionId: peering.id, autoAccept: true, tags },
         parent,
       );
+      // A route over a peering that is still pending acceptance is refused; wait for the accepter.
+      const routeOptions = { parent: this, dependsOn: [accepted] };
       new aws.ec2.Route(
         `${name}-route-to-${peerRegion}`,
         {
@@ -62,7 +65,7 @@ export class GlobalMonitoring extends pulumi.ComponentResource {
           destinationCidrBlock: peer.vpcCidr,
           vpcPeeringConnectionId: peering.id,
         },
-        parent,
+        routeOptions,
       );
       new aws.ec2.Route(
         `${name}-route-from-${peerRegion}`,
@@ -72,19 +75,17 @@ export class GlobalMonitoring extends pulumi.ComponentResource {
           destinationCidrBlock: home.vpcCidr,
           vpcPeeringConnectionId: peering.id,
         },
-        parent,
+        routeOptions,
       );
       this.peerings.push(peering);
     }
 
     this.alertTopic = new aws.sns.Topic(`${name}-alerts`, { region, tags }, parent);
-    if (args.config.alertEmail !== undefined) {
-      new aws.sns.TopicSubscription(
-        `${name}-alerts-email`,
-        { region, topic: this.alertTopic.arn, protocol: "email", endpoint: args.config.alertEmail },
-        parent,
-      );
-    }
+    new aws.sns.TopicSubscription(
+      `${name}-alerts-email`,
+      { region, topic: this.alertTopic.arn, protocol: "email", endpoint: args.config.alertEmail },
+      parent,
+    );
     const password = new aws.ssm.Parameter(
       `${name}-grafana-admin-password`,
       {
@@ -126,6 +127,7 @@ export class GlobalMonitoring extends pulumi.ComponentResource {
       {
         region,
         subnet: home.monitoringSubnet,
+        privateIp: monitoringHostAddress(home.vpcCidr, "globalMonitoring"),
         securityGroupId: securityGroup.id,
         instanceType: args.config.monitoringInstanceType,
         dataVolumeGb: args.config.prometheusVolumeGb,

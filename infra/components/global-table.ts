@@ -25,7 +25,8 @@ export interface GlobalTableArgs {
 /**
  * The calculations table as a DynamoDB global table (version 2019.11.21): the table in the home
  * region and a replica in every other region, each with point-in-time recovery, encryption at
- * rest, deletion protection and the stream the contract in shared/table.ts asks for.
+ * rest under the AWS-owned key, deletion protection and the stream the contract in shared/table.ts
+ * asks for.
  */
 export class GlobalTable extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
@@ -61,7 +62,10 @@ export class GlobalTable extends pulumi.ComponentResource {
         streamEnabled: true,
         streamViewType: TABLE.streamViewType,
         ttl: { attributeName: TABLE.ttlAttribute, enabled: ttlEnabled },
-        serverSideEncryption: { enabled: true },
+        // DynamoDB encrypts every table at rest. `enabled: false` picks the AWS-owned key (no charge);
+        // `true` without a key would pick the AWS-managed key, which KMS charges for
+        // (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SSESpecification.html).
+        serverSideEncryption: { enabled: false },
         pointInTimeRecovery: { enabled: true },
         deletionProtectionEnabled: true,
         replicas: replicaRegions.map((regionName) => ({

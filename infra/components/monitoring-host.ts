@@ -30,6 +30,8 @@ export function debianAmi(region: string, parent: pulumi.Resource): pulumi.Outpu
 export interface MonitoringHostArgs {
   region: string;
   subnet: aws.ec2.Subnet;
+  /** A fixed address in the subnet: a replaced instance comes back at the same one. */
+  privateIp: string;
   securityGroupId: pulumi.Input<string>;
   instanceType: string;
   dataVolumeGb: number;
@@ -44,6 +46,11 @@ export interface MonitoringHostArgs {
  * One monitoring instance as both monitoring components run it: Debian 12 arm64 with IMDSv2 only
  * and an encrypted root, a role with Session Manager plus its own policy, and an encrypted gp3
  * data volume that outlives the instance. Children are named `${prefix}-…` under `parent`.
+ *
+ * cloud-init runs once per instance, so a change of rules or config replaces the instance. The
+ * data volume attaches to one instance at a time: the old instance and its attachment are deleted
+ * before the new ones are created (Pulumi's default is the other way round, which fails with
+ * VolumeInUse), and the fixed address keeps everything that points at the instance unchanged.
  */
 export function monitoringHost(prefix: string, args: MonitoringHostArgs, parent: pulumi.Resource): aws.ec2.Instance {
   const { region, tags } = args;
@@ -71,6 +78,7 @@ export function monitoringHost(prefix: string, args: MonitoringHostArgs, parent:
       ami: debianAmi(region, parent),
       instanceType: args.instanceType,
       subnetId: args.subnet.id,
+      privateIp: args.privateIp,
       vpcSecurityGroupIds: [args.securityGroupId],
       // Out through the internet gateway only; the security group admits nothing from outside.
       associatePublicIpAddress: true,
@@ -82,12 +90,13 @@ export function monitoringHost(prefix: string, args: MonitoringHostArgs, parent:
       tags: { ...tags, Name: prefix },
     },
     // A newer Debian image must not replace a running Prometheus on the next `pulumi up`.
-    { parent, ignoreChanges: ["ami"] },
+    { parent, ignoreChanges: ["ami"], deleteBeforeReplace: true },
   );
   new aws.ec2.VolumeAttachment(
     `${prefix}-data-attachment`,
-    { region, deviceName: "/dev/sdf", volumeId: data.id, instanceId: instance.id },
-    opts,
+    // Stopped first, so the TSDB is flushed and unmounted before the volume moves.
+    { region, deviceName: "/dev/sdf", volumeId: data.id, instanceId: instance.id, stopInstanceBeforeDetaching: true },
+    { parent, deleteBeforeReplace: true },
   );
   return instance;
 }

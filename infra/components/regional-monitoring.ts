@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { gzipBase64, PROMETHEUS_PORT, regionalUserData } from "../../monitoring/cloud-init.js";
 import type { StackConfig } from "../../shared/stack-config.js";
-import { SUBNETS, subnetCidr } from "../network.js";
+import { monitoringHostAddress, SUBNETS, subnetCidr } from "../network.js";
 import { monitoringHost } from "./monitoring-host.js";
 
 export interface RegionalMonitoringArgs {
@@ -178,11 +178,13 @@ export class RegionalMonitoring extends pulumi.ComponentResource {
       parent,
     );
 
+    const prometheusIp = monitoringHostAddress(args.vpcCidr, "regionalPrometheus");
     this.instance = monitoringHost(
       `${name}-prometheus`,
       {
         region,
         subnet: this.monitoringSubnet,
+        privateIp: prometheusIp,
         securityGroupId: prometheusSecurityGroup.id,
         instanceType: args.config.monitoringInstanceType,
         dataVolumeGb: args.config.prometheusVolumeGb,
@@ -214,7 +216,9 @@ export class RegionalMonitoring extends pulumi.ComponentResource {
       },
       this,
     );
-    this.prometheusAddress = pulumi.interpolate`${this.instance.privateIp}:${PROMETHEUS_PORT}`;
+    // The fixed address, not the instance's output: a replaced instance changes neither the
+    // function's environment nor the global Prometheus's user data.
+    this.prometheusAddress = pulumi.output(`${prometheusIp}:${PROMETHEUS_PORT}`);
     this.remoteWriteUrl = pulumi.interpolate`http://${this.prometheusAddress}/api/v1/write`;
 
     this.registerOutputs({

@@ -1,16 +1,35 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
+import { HEALTH_ROUTE, LAMBDA_UNRESERVED_MINIMUM } from "../../shared/stack-config.js";
 import { ACCESS_LOG_FORMAT } from "../access-log.js";
 import { assumableBy } from "../iam.js";
+import { CAPACITY_TAGS, HEALTH_ROUTE_KEY } from "../policy/policies.js";
 
 /** DESIGN.md §3, plus `$default` so an unknown route gets the function's problem+json 404. */
 export const ROUTE_KEYS = [
   "POST /v1/calculations",
   "POST /v1/calculations/batch",
   "GET /v1/calculations/{id}",
-  "GET /health",
+  HEALTH_ROUTE_KEY,
   "$default",
+] as const;
+
+/** Service Quotas' code for Lambda's "Concurrent executions" per account and region. */
+export const LAMBDA_CONCURRENCY_QUOTA_CODE = "L-B99A9384";
+
+/**
+ * What Lambda needs to place the function's network interfaces in the private subnets: the EC2
+ * part of AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group. EC2 offers no
+ * resource-level permissions for the Describe actions, hence "*".
+ */
+export const FUNCTION_NETWORK_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
 ] as const;
 
 /** Exactly the item actions functions/store.ts makes. */
@@ -33,7 +52,8 @@ export interface RegionalServiceArgs {
   globalName: string;
   /** `<region>.api.<domain>`, this region alone; the health check targets it. */
   regionalName: string;
-  hostedZoneId: pulumi.Input<string>;
+  /** The region's issued certificate for both names (ApiCertificates). */
+  certificateArn: pulumi.Input<string>;
   tableName: pulumi.Input<string>;
   /** This region's replica: the only table the function may touch. */
   tableReplicaArn: pulumi.Input<string>;
@@ -45,12 +65,18 @@ export interface RegionalServiceArgs {
   reservedConcurrency: number;
   throttlingRateLimit: number;
   throttlingBurstLimit: number;
+  /** The whole service's peak and the latency objective this region is sized for (tagged, for the policy pack). */
+  capacity: { peakRequestsPerSecond: number; latencyObjectiveMs: number };
+  /** Who the region's CloudWatch alarms e-mail. */
+  alertEmail: string;
   logRetentionDays: number;
   ttlDays: number;
   /** The drill's kill switch; false in normal operation. */
   regionDisabled?: boolean;
   /** The function's name, fixed so the CloudWatch exporter and the drill can name it. */
   functionName: string;
+  /** The log groups' names; like the function's, they carry the stack. */
+  logGroupNames: { function: string; access: string };
   /** The private subnets and security group the function runs in (RegionalMonitoring's VPC). */
   network: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
   /** The regional Prometheus's remote-write receiver. */
@@ -68,8 +94,8 @@ export const ALARM_THRESHOLDS = {
 
 /**
  * One region of the service: the function (from the esbuild bundle), its least-privilege role,
- * the HTTP API with throttling and access logs, a certificate and two custom domain names
- * (the global name and the region's own), and the region's alarms.
+ * the HTTP API with throttling and access logs, two custom domain names (the global name and the
+ * region's own, on the region's certificate from ApiCertificates), and the region's alarms.
  */
 export class RegionalService extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;
@@ -84,10 +110,14 @@ export class RegionalService extends pulumi.ComponentResource {
     const { region } = args;
     const parent = { parent: this };
     const tags = { ...args.tags, "calcburst:region": region };
+    const capacityTags = {
+      [CAPACITY_TAGS.peakRequestsPerSecond]: String(args.capacity.peakRequestsPerSecond),
+      [CAPACITY_TAGS.latencyObjectiveMs]: String(args.capacity.latencyObjectiveMs),
+    };
 
     const functionLogs = new aws.cloudwatch.LogGroup(
       `${name}-function-logs`,
-      { region, name: `/calcburst/${region}/function`, retentionInDays: args.logRetentionDays, tags },
+      { region, name: args.logGroupNames.function, retentionInDays: args.logRetentionDays, tags },
       parent,
     );
 
@@ -99,7 +129,7 @@ export class RegionalService extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.iam.RolePolicy(
+    const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         role: role.id,
@@ -118,17 +148,34 @@ export class RegionalService extends pulumi.ComponentResource {
               Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
               Resource: pulumi.interpolate`${functionLogs.arn}:*`,
             },
+            {
+              Sid: "NetworkInterfacesInTheVpc",
+              Effect: "Allow",
+              Action: [...FUNCTION_NETWORK_ACTIONS],
+              Resource: "*",
+            },
           ],
         }),
       },
       parent,
     );
-    // What Lambda needs to place the function's network interfaces in the private subnets.
-    const vpcAccess = new aws.iam.RolePolicyAttachment(
-      `${name}-vpc-access`,
-      { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" },
+
+    // Reserving concurrency fails when it would leave the account fewer than 100 unreserved
+    // executions in the region; new accounts start with quotas far below that. Checked here, at
+    // preview, with the quota's number in the message, instead of failing halfway through an up.
+    const quota = aws.servicequotas.getServiceQuotaOutput(
+      { region, serviceCode: "lambda", quotaCode: LAMBDA_CONCURRENCY_QUOTA_CODE },
       parent,
     );
+    const reservedConcurrency = quota.value.apply((value) => {
+      const needed = args.reservedConcurrency + LAMBDA_UNRESERVED_MINIMUM;
+      if (value < needed) {
+        throw new Error(
+          `${name}: the account's Lambda concurrency quota in ${region} is ${value}; reserving ${args.reservedConcurrency} for ${args.functionName} needs at least ${needed} (AWS keeps ${LAMBDA_UNRESERVED_MINIMUM} unreserved), plus whatever other functions in the account reserve there. Ask for more "Concurrent executions" (${LAMBDA_CONCURRENCY_QUOTA_CODE}) in Service Quotas for ${region}, or lower peakRequestsPerSecond (docs/DEPLOY.md#capacity)`,
+        );
+      }
+      return args.reservedConcurrency;
+    });
 
     this.function = new aws.lambda.Function(
       `${name}-function`,
@@ -143,7 +190,7 @@ export class RegionalService extends pulumi.ComponentResource {
         architectures: ["arm64"],
         memorySize: args.memoryMb,
         timeout: args.timeoutSeconds,
-        reservedConcurrentExecutions: args.reservedConcurrency,
+        reservedConcurrentExecutions: reservedConcurrency,
         loggingConfig: { logFormat: "JSON", logGroup: functionLogs.name },
         environment: {
           variables: {
@@ -154,14 +201,15 @@ export class RegionalService extends pulumi.ComponentResource {
             NODE_OPTIONS: "--enable-source-maps",
           },
         },
-        tags,
+        tags: { ...tags, ...capacityTags },
       },
-      { parent: this, dependsOn: [functionLogs, vpcAccess] },
+      // The first invocations must find the role's policy in place, not race its creation.
+      { parent: this, dependsOn: [functionLogs, policy] },
     );
 
     const accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
-      { region, name: `/calcburst/${region}/api-access`, retentionInDays: args.logRetentionDays, tags },
+      { region, name: args.logGroupNames.access, retentionInDays: args.logRetentionDays, tags },
       parent,
     );
     this.api = new aws.apigatewayv2.Api(
@@ -208,11 +256,21 @@ export class RegionalService extends pulumi.ComponentResource {
           throttlingBurstLimit: args.throttlingBurstLimit,
           detailedMetricsEnabled: true,
         },
+        // /health's own throttling: a burst of API traffic cannot take the tokens the health
+        // checks need, and a flood of /health cannot take the API's Lambda concurrency.
+        routeSettings: [
+          {
+            routeKey: HEALTH_ROUTE_KEY,
+            throttlingRateLimit: HEALTH_ROUTE.rateLimit,
+            throttlingBurstLimit: HEALTH_ROUTE.burstLimit,
+            detailedMetricsEnabled: true,
+          },
+        ],
         accessLogSettings: {
           destinationArn: accessLogs.arn,
           format: ACCESS_LOG_FORMAT,
         },
-        tags,
+        tags: { ...tags, ...capacityTags },
       },
       { parent: this, dependsOn: routes },
     );
@@ -228,48 +286,6 @@ export class RegionalService extends pulumi.ComponentResource {
       parent,
     );
 
-    // One certificate in this region for both names, validated through Route 53. The
-    // validation record of the global name is the same in every region, hence allowOverwrite.
-    const certificate = new aws.acm.Certificate(
-      `${name}-certificate`,
-      {
-        region,
-        domainName: args.globalName,
-        subjectAlternativeNames: [args.regionalName],
-        validationMethod: "DNS",
-        tags,
-      },
-      parent,
-    );
-    const validationRecords = [args.globalName, args.regionalName].map((domainName, index) => {
-      // ACM gives one option per name. A mock that fakes no outputs gives none; the records
-      // then carry empty values instead of failing the whole program.
-      const option = certificate.domainValidationOptions.apply(
-        (options = []) => options.find((candidate) => candidate.domainName === domainName) ?? options[index],
-      );
-      return new aws.route53.Record(
-        `${name}-certificate-validation-${index}`,
-        {
-          zoneId: args.hostedZoneId,
-          name: option.apply((found) => found?.resourceRecordName ?? ""),
-          type: option.apply((found) => found?.resourceRecordType ?? "CNAME"),
-          records: [option.apply((found) => found?.resourceRecordValue ?? "")],
-          ttl: 300,
-          allowOverwrite: true,
-        },
-        parent,
-      );
-    });
-    const validation = new aws.acm.CertificateValidation(
-      `${name}-certificate-validation`,
-      {
-        region,
-        certificateArn: certificate.arn,
-        validationRecordFqdns: validationRecords.map((record) => record.fqdn),
-      },
-      parent,
-    );
-
     const customDomain = (suffix: string, domainName: string): AliasTarget => {
       const domain = new aws.apigatewayv2.DomainName(
         `${name}-domain-${suffix}`,
@@ -277,7 +293,7 @@ export class RegionalService extends pulumi.ComponentResource {
           region,
           domainName,
           domainNameConfiguration: {
-            certificateArn: validation.certificateArn,
+            certificateArn: args.certificateArn,
             endpointType: "REGIONAL",
             securityPolicy: "TLS_1_2",
             ipAddressType: "dualstack",
@@ -306,7 +322,14 @@ export class RegionalService extends pulumi.ComponentResource {
 
   private createAlarms(name: string, args: RegionalServiceArgs): void {
     const { region } = args;
+    // CloudWatch alarms notify topics in their own region: each region has one, and it e-mails
+    // the same people the global alerts reach.
     const topic = new aws.sns.Topic(`${name}-alarms`, { region, tags: args.tags }, { parent: this });
+    new aws.sns.TopicSubscription(
+      `${name}-alarms-email`,
+      { region, topic: topic.arn, protocol: "email", endpoint: args.alertEmail },
+      { parent: this },
+    );
     const common = {
       region,
       alarmActions: [topic.arn],

@@ -1,4 +1,5 @@
 import type {
+  PolicyResource,
   ReportViolation,
   ResourceValidationArgs,
   ResourceValidationPolicy,
@@ -24,7 +25,26 @@ const TYPES = {
   ingressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   instance: "aws:ec2/instance:Instance",
   volume: "aws:ebs/volume:Volume",
+  volumeAttachment: "aws:ec2/volumeAttachment:VolumeAttachment",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  topic: "aws:sns/topic:Topic",
+  subscription: "aws:sns/topicSubscription:TopicSubscription",
+  stage: "aws:apigatewayv2/stage:Stage",
 } as const;
+
+/**
+ * Tags the program puts on each region's function and stage: the peak the region must carry and
+ * the latency objective, which together fix the capacity the region needs. This file has no
+ * imports of its own (the Pulumi CLI runs the pack with ts-node), so the program imports them
+ * from here.
+ */
+export const CAPACITY_TAGS = {
+  peakRequestsPerSecond: "calcburst:peak-requests-per-second",
+  latencyObjectiveMs: "calcburst:latency-objective-ms",
+} as const;
+
+/** The route Route 53 and the blackbox exporter probe: it needs route throttling of its own. */
+export const HEALTH_ROUTE_KEY = "GET /health";
 
 /** Prometheus, Alertmanager, Grafana and the blackbox exporter: never open to the internet. */
 export const MONITORING_PORTS = [9090, 9093, 3000, 9115] as const;
@@ -129,12 +149,17 @@ export const tablePointInTimeRecovery: ResourceValidationPolicy = {
 };
 
 export const tableEncryption: ResourceValidationPolicy = {
-  name: "dynamodb-sse",
-  description: "Server-side encryption is explicitly on for every table.",
+  name: "dynamodb-encryption-key",
+  description:
+    "Every table's encryption key is a choice: the AWS-owned key (enabled false or unset) or a named customer-managed key, never the AWS-managed key by default.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
-    if (args.type === TYPES.table && args.props.serverSideEncryption?.enabled !== true) {
-      reportViolation(`${args.name}: serverSideEncryption.enabled must be true`);
+    if (args.type !== TYPES.table) return;
+    const encryption = args.props.serverSideEncryption as { enabled?: boolean; kmsKeyArn?: string } | undefined;
+    if (encryption?.enabled === true && !encryption.kmsKeyArn) {
+      reportViolation(
+        `${args.name}: serverSideEncryption.enabled true without a kmsKeyArn selects the AWS-managed key, which KMS charges for; set enabled false for the AWS-owned key (the table is encrypted either way) or name a customer-managed key`,
+      );
     }
   },
 };
@@ -164,8 +189,8 @@ export const latencyRecordsHealthChecked: ResourceValidationPolicy = {
 };
 
 export const lambdaShape: ResourceValidationPolicy = {
-  name: "lambda-arm64-reserved-concurrency",
-  description: "Every function runs on arm64 with reserved concurrency.",
+  name: "lambda-arm64",
+  description: "Every function runs on arm64 (Graviton).",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type !== TYPES.function) return;
@@ -173,8 +198,6 @@ export const lambdaShape: ResourceValidationPolicy = {
     if (architectures.length !== 1 || architectures[0] !== "arm64") {
       reportViolation(`${args.name}: architectures is ${JSON.stringify(architectures)}, not ["arm64"]`);
     }
-    const reserved = args.props.reservedConcurrentExecutions as number | undefined;
-    if (reserved === undefined || reserved < 0) reportViolation(`${args.name}: no reserved concurrency`);
   },
 };
 
@@ -259,6 +282,149 @@ export const encryptedVolumes: ResourceValidationPolicy = {
   },
 };
 
+/** The peak and latency objective a function or stage is tagged with, or why it cannot be read. */
+function declaredCapacity(resource: PolicyResource): { peak: number; objectiveMs: number } | string {
+  const tags = (resource.props.tags ?? {}) as Record<string, string>;
+  const peak = Number(tags[CAPACITY_TAGS.peakRequestsPerSecond]);
+  const objectiveMs = Number(tags[CAPACITY_TAGS.latencyObjectiveMs]);
+  if (!(peak > 0) || !(objectiveMs > 0)) {
+    return `${resource.name}: tag it with ${CAPACITY_TAGS.peakRequestsPerSecond} and ${CAPACITY_TAGS.latencyObjectiveMs}, so its capacity can be checked`;
+  }
+  return { peak, objectiveMs };
+}
+
+export const capacityPerRegion: StackValidationPolicy = {
+  name: "capacity-per-region",
+  description:
+    "Every region can carry the whole peak: stage throttle at least the peak, reserved concurrency at least peak × latency objective (or unreserved), and /health throttled on its own.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    for (const fn of args.resources.filter((resource) => resource.type === TYPES.function)) {
+      const capacity = declaredCapacity(fn);
+      if (typeof capacity === "string") {
+        reportViolation(capacity, fn.urn);
+        continue;
+      }
+      const reserved = fn.props.reservedConcurrentExecutions as number | undefined;
+      const needed = Math.ceil((capacity.peak * capacity.objectiveMs) / 1000);
+      // -1 (or unset) is unreserved: the function may use the account's unreserved pool.
+      if (reserved !== undefined && reserved >= 0 && reserved < needed) {
+        reportViolation(
+          `${fn.name}: reserved concurrency ${reserved} cannot carry the peak of ${capacity.peak} requests per second within ${capacity.objectiveMs} ms (${needed} needed)`,
+          fn.urn,
+        );
+      }
+    }
+    for (const stage of args.resources.filter((resource) => resource.type === TYPES.stage)) {
+      const capacity = declaredCapacity(stage);
+      if (typeof capacity === "string") {
+        reportViolation(capacity, stage.urn);
+        continue;
+      }
+      const rate = stage.props.defaultRouteSettings?.throttlingRateLimit as number | undefined;
+      if (rate !== undefined && rate < capacity.peak) {
+        reportViolation(
+          `${stage.name}: the stage throttles at ${rate} requests per second, below the peak of ${capacity.peak} one region must carry when the others fail`,
+          stage.urn,
+        );
+      }
+      const routes = (stage.props.routeSettings ?? []) as { routeKey?: string; throttlingRateLimit?: number }[];
+      if (!routes.some((route) => route.routeKey === HEALTH_ROUTE_KEY && route.throttlingRateLimit !== undefined)) {
+        reportViolation(
+          `${stage.name}: ${HEALTH_ROUTE_KEY} has no route throttling of its own, so a burst on the API can fail the health checks`,
+          stage.urn,
+        );
+      }
+    }
+  },
+};
+
+export const alarmsReachSomeone: StackValidationPolicy = {
+  name: "alarms-reach-a-subscriber",
+  description:
+    "Every CloudWatch alarm notifies an SNS topic, and every topic of the stack it notifies has a subscription.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const subscriptions = args.resources.filter((resource) => resource.type === TYPES.subscription);
+    const subscribed = (topic: PolicyResource) =>
+      subscriptions.some((subscription) =>
+        (subscription.propertyDependencies.topic ?? []).some((dependency) => dependency.urn === topic.urn),
+      );
+    for (const alarm of args.resources.filter((resource) => resource.type === TYPES.alarm)) {
+      if (asList(alarm.props.alarmActions as string[] | undefined).length === 0) {
+        reportViolation(`${alarm.name}: no alarmActions, so the alarm notifies nobody`, alarm.urn);
+        continue;
+      }
+      const topics = (alarm.propertyDependencies.alarmActions ?? []).filter((action) => action.type === TYPES.topic);
+      for (const topic of topics.filter((one) => !subscribed(one))) {
+        reportViolation(
+          `${alarm.name}: its topic ${topic.name} has no subscription, so the alarm reaches nobody`,
+          alarm.urn,
+        );
+      }
+    }
+  },
+};
+
+const recordKey = (props: Record<string, unknown>): string | undefined => {
+  const name = props.name;
+  if (typeof name !== "string" || name === "") return undefined;
+  return [props.zoneId, name.toLowerCase().replace(/\.$/, ""), props.type, props.setIdentifier ?? ""].join(" ");
+};
+
+export const recordsOwnedOnce: StackValidationPolicy = {
+  name: "route53-records-owned-once",
+  description:
+    "No Route 53 record (zone, name, type, set identifier) is owned by two resources, and none takes over an existing record with allowOverwrite.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const owners = new Map<string, string[]>();
+    for (const record of args.resources.filter((resource) => resource.type === TYPES.record)) {
+      if (record.props.allowOverwrite === true) {
+        reportViolation(
+          `${record.name}: allowOverwrite takes over whatever record is there, including one another resource owns and will delete`,
+          record.urn,
+        );
+      }
+      const key = recordKey(record.props);
+      if (key !== undefined) owners.set(key, [...(owners.get(key) ?? []), record.name]);
+    }
+    for (const [key, names] of owners) {
+      if (names.length > 1) {
+        reportViolation(
+          `${names.join(", ")} own the same record (${key}): deleting any one of them deletes it for all`,
+        );
+      }
+    }
+  },
+};
+
+export const volumesSurviveReplacement: StackValidationPolicy = {
+  name: "volume-attachments-survive-replacement",
+  description:
+    "A volume attachment and its instance are deleted before they are replaced: a volume attaches to one instance at a time.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    for (const attachment of args.resources.filter((resource) => resource.type === TYPES.volumeAttachment)) {
+      if (attachment.opts.deleteBeforeReplace !== true) {
+        reportViolation(
+          `${attachment.name}: without deleteBeforeReplace, its replacement attaches the volume while the old attachment holds it (VolumeInUse)`,
+          attachment.urn,
+        );
+      }
+      const instances = (attachment.propertyDependencies.instanceId ?? []).filter(
+        (dependency) => dependency.type === TYPES.instance,
+      );
+      for (const instance of instances.filter((one) => one.opts.deleteBeforeReplace !== true)) {
+        reportViolation(
+          `${instance.name}: without deleteBeforeReplace, its replacement is created while the old instance still holds the volume ${attachment.name} attaches`,
+          instance.urn,
+        );
+      }
+    }
+  },
+};
+
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   noDynamoDbWildcards,
   tablePointInTimeRecovery,
@@ -270,4 +436,8 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   noPublicMonitoringPorts,
   instancesUseImdsV2,
   encryptedVolumes,
+  capacityPerRegion,
+  alarmsReachSomeone,
+  recordsOwnedOnce,
+  volumesSurviveReplacement,
 ];

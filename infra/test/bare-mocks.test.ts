@@ -4,7 +4,7 @@ import { readStackValues } from "../../shared/stack-file.js";
 
 /**
  * What a harness written from the Pulumi docs alone does: state = inputs, nothing computed
- * faked, and only the two lookups the program makes answered (with the least they could
+ * faked, and only the three lookups the program makes answered (with the least they could
  * return). The program must still run and register the whole topology.
  */
 describe("the Pulumi program under a harness that fakes nothing", () => {
@@ -30,6 +30,7 @@ describe("the Pulumi program under a harness that fakes nothing", () => {
           if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0" };
           if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones")
             return { names: ["zone-a", "zone-b"] };
+          if (args.token === "aws:servicequotas/getServiceQuota:getServiceQuota") return { value: 1000 };
           throw new Error(`unmocked call ${args.token}`);
         },
       },

@@ -1,15 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RecordedResource } from "../mock-runtime.js";
-import { policyViolations } from "./support/program.js";
-
-const resource = (type: string, name: string, inputs: Record<string, unknown>): RecordedResource => ({
-  type,
-  name,
-  inputs,
-  state: inputs,
-  custom: true,
-  id: `${name}-id`,
-});
+import { capacityTags, policyViolations, craftedResource as resource } from "./support/program.js";
 
 const rolePolicy = (statement: Record<string, unknown>) =>
   resource("aws:iam/rolePolicy:RolePolicy", "policy", {
@@ -19,12 +9,14 @@ const rolePolicy = (statement: Record<string, unknown>) =>
 const TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/calculations";
 const goodTable = {
   pointInTimeRecovery: { enabled: true },
-  serverSideEncryption: { enabled: true },
+  serverSideEncryption: { enabled: false },
   replicas: [{ regionName: "eu-west-1", pointInTimeRecovery: true }],
 };
 const goodFunction = {
   architectures: ["arm64"],
-  reservedConcurrentExecutions: 50,
+  // 100 requests a second within 250 ms: 25 concurrent executions.
+  reservedConcurrentExecutions: 25,
+  tags: capacityTags(100, 250),
   loggingConfig: { logGroup: "/calcburst/us-east-1/function" },
 };
 const goodInstance = {
@@ -70,9 +62,9 @@ describe("the policy pack", () => {
       "dynamodb-pitr-everywhere",
     ],
     [
-      "a table without SSE",
-      resource("aws:dynamodb/table:Table", "table", { ...goodTable, serverSideEncryption: undefined }),
-      "dynamodb-sse",
+      "a table on the AWS-managed key by default",
+      resource("aws:dynamodb/table:Table", "table", { ...goodTable, serverSideEncryption: { enabled: true } }),
+      "dynamodb-encryption-key",
     ],
     [
       "a domain on TLS 1.0",
@@ -92,12 +84,7 @@ describe("the policy pack", () => {
     [
       "an x86_64 function",
       resource("aws:lambda/function:Function", "fn", { ...goodFunction, architectures: ["x86_64"] }),
-      "lambda-arm64-reserved-concurrency",
-    ],
-    [
-      "a function without reserved concurrency",
-      resource("aws:lambda/function:Function", "fn", { ...goodFunction, reservedConcurrentExecutions: -1 }),
-      "lambda-arm64-reserved-concurrency",
+      "lambda-arm64",
     ],
     [
       "a function logging to a group without retention",
@@ -162,6 +149,11 @@ describe("the policy pack", () => {
       rolePolicy({ Action: ["dynamodb:PutItem", "dynamodb:GetItem"], Resource: TABLE_ARN }),
       rolePolicy({ Action: ["logs:PutLogEvents"], Resource: "arn:aws:logs:us-east-1:123456789012:log-group:x:*" }),
       resource("aws:dynamodb/table:Table", "table", goodTable),
+      resource("aws:dynamodb/table:Table", "owned-by-default", { ...goodTable, serverSideEncryption: undefined }),
+      resource("aws:dynamodb/table:Table", "customer-key", {
+        ...goodTable,
+        serverSideEncryption: { enabled: true, kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/calcburst" },
+      }),
       resource("aws:apigatewayv2/domainName:DomainName", "domain", {
         domainNameConfiguration: { securityPolicy: "TLS_1_2" },
       }),
@@ -172,6 +164,7 @@ describe("the policy pack", () => {
       }),
       resource("aws:route53/record:Record", "plain", { type: "CNAME" }),
       resource("aws:lambda/function:Function", "fn", goodFunction),
+      resource("aws:lambda/function:Function", "unreserved", { ...goodFunction, reservedConcurrentExecutions: -1 }),
       retainedLogs,
       // HTTPS open to the world is not a monitoring port; 9090 from a private block is fine.
       resource("aws:ec2/securityGroup:SecurityGroup", "web", openIngress(443, 443)),

@@ -8,4 +8,12 @@ describe("the Pulumi program with a bad config", () => {
 
     await expect(runProgram(config)).rejects.toThrow("regions must list at least two distinct AWS regions");
   });
+
+  it("refuses a stack that leaves the default provider's region to the deployer's shell", async () => {
+    const { "aws:region": _region, ...withoutRegion } = readStackValues("prod").values;
+
+    await expect(runProgram(withoutRegion)).rejects.toThrow(
+      "aws:region is not set for stack prod: run pulumi config set aws:region us-east-1",
+    );
+  });
 });

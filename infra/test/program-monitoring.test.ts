@@ -124,6 +124,13 @@ describe("the monitoring resources of Pulumi.prod.yaml", () => {
         "record: region:calcburst_requests:rate5m",
       );
       expect(fileIn(cloudConfig, "/etc/yace/config.yml")).toContain(`value: calcburst-prod-${region}`);
+      const yace = parse(fileIn(cloudConfig, "/etc/yace/config.yml")) as {
+        static: { dimensions: { name: string; value: string }[] }[];
+      };
+      const receiving = yace.static.flatMap((job) =>
+        job.dimensions.filter((dimension) => dimension.name === "ReceivingRegion").map(({ value }) => value),
+      );
+      expect(receiving).toEqual(REGIONS.filter((other) => other !== region));
       expect(cloudConfig.runcmd[0]).toBe("/usr/local/sbin/calcburst-data-volume");
       expect(fileIn(cloudConfig, "/usr/local/sbin/calcburst-data-volume")).toContain(
         `nvme-Amazon_Elastic_Block_Store_${`${prefix}-prometheus-data-id`.replace("-", "")}`,
@@ -191,6 +198,20 @@ describe("the monitoring resources of Pulumi.prod.yaml", () => {
     expect(fileIn(cloudConfig, "/etc/grafana/provisioning/datasources/calcburst.yaml")).toContain(
       "url: http://127.0.0.1:9090",
     );
+  });
+
+  it("adds the routes over each peering only once the peer region has accepted it", () => {
+    for (const peer of REGIONS.filter((region) => region !== config.monitoringRegion)) {
+      const accepter = named(
+        run,
+        "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter",
+        `calcburst-global-monitoring-peering-${peer}-accepter`,
+      );
+      for (const direction of ["to", "from"]) {
+        const route = named(run, "aws:ec2/route:Route", `calcburst-global-monitoring-route-${direction}-${peer}`);
+        expect(route.options.dependencies, `route ${direction} ${peer}`).toContain(accepter.urn);
+      }
+    }
   });
 
   it("sends alerts to an SNS topic and keeps Grafana's admin password a secret outside the user data", () => {

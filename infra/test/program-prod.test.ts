@@ -29,7 +29,8 @@ describe("the Pulumi program with Pulumi.prod.yaml", () => {
       streamEnabled: true,
       streamViewType: "NEW_AND_OLD_IMAGES",
       ttl: { attributeName: "expiresAt", enabled: true },
-      serverSideEncryption: { enabled: true },
+      // The AWS-owned key, which costs nothing; `true` would pick the AWS-managed one.
+      serverSideEncryption: { enabled: false },
       pointInTimeRecovery: { enabled: true },
       deletionProtectionEnabled: true,
       replicas: REGIONS.slice(1).map((regionName) => ({
@@ -48,6 +49,7 @@ describe("the Pulumi program with Pulumi.prod.yaml", () => {
       [
         "calcburst:data:GlobalTable",
         "calcburst:routing:LatencyRouting",
+        "calcburst:routing:ApiCertificates",
         "calcburst:monitoring:GlobalMonitoring",
         ...REGIONS.map(() => "calcburst:service:RegionalService"),
         ...REGIONS.map(() => "calcburst:monitoring:RegionalMonitoring"),

@@ -3,31 +3,19 @@ import { readStackValues } from "../../shared/stack-file.js";
 import type { ProgramRun } from "../mock-runtime.js";
 import { assertRegion, ofType, policyViolations, runProgram } from "./support/program.js";
 
-const REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"];
-const DOMAIN = "calc.example.org";
+const { values } = readStackValues("global3");
+const REGIONS = values["calcburst:regions"] as string[];
+const DOMAIN = values["calcburst:domain"] as string;
 
-describe("the Pulumi program with three regions", () => {
+describe("the Pulumi program with the three regions of Pulumi.global3.yaml", () => {
   let run: ProgramRun;
 
   beforeAll(async () => {
-    run = await runProgram({
-      ...readStackValues("prod").values,
-      "calcburst:regions": REGIONS,
-      "calcburst:domain": DOMAIN,
-      "calcburst:vpcCidrs": {
-        "us-east-1": "10.10.0.0/16",
-        "eu-west-1": "10.11.0.0/16",
-        "ap-southeast-2": "10.12.0.0/16",
-      },
-      "calcburst:localClientLatencyMs": {
-        us: { "us-east-1": 12, "eu-west-1": 78, "ap-southeast-2": 200 },
-        eu: { "us-east-1": 80, "eu-west-1": 9, "ap-southeast-2": 280 },
-      },
-    });
+    run = await runProgram(values, { stack: "global3" });
   });
 
   it.each(REGIONS)("deploys the whole regional service in %s", (region) => {
-    assertRegion(run, region, DOMAIN);
+    assertRegion(run, region, DOMAIN, "global3");
   });
 
   it("replicates the table into both other regions, each with PITR", () => {
@@ -59,9 +47,9 @@ describe("the Pulumi program with three regions", () => {
       REGIONS.map((region) => `calcburst-${region}-monitoring`),
     );
     expect(ofType(run, "aws:ec2/vpc:Vpc").map((vpc) => [vpc.inputs.region, vpc.inputs.cidrBlock])).toEqual([
-      ["us-east-1", "10.10.0.0/16"],
-      ["eu-west-1", "10.11.0.0/16"],
-      ["ap-southeast-2", "10.12.0.0/16"],
+      ["us-east-1", "10.30.0.0/16"],
+      ["eu-west-1", "10.31.0.0/16"],
+      ["ap-southeast-2", "10.32.0.0/16"],
     ]);
     const peerings = ofType(run, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection");
     expect(peerings.map((peering) => [peering.inputs.region, peering.inputs.peerRegion])).toEqual([

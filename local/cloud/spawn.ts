@@ -32,6 +32,7 @@ export async function spawnLocalCloud(
     bypassDataEndpoint?: boolean;
     /** Benchmark only: every node child writes a CPU profile here when it exits. */
     cpuProfileDirectory?: string;
+    stack?: string;
   } = {},
 ): Promise<SpawnedCloud> {
   const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-cloud-"));
@@ -39,7 +40,7 @@ export async function spawnLocalCloud(
   const child = spawn(
     process.execPath,
     [
-      ...["--import", "tsx", "local/cli.ts", "up", "--no-demo", "--port", "0"],
+      ...["--import", "tsx", "local/cli.ts", "up", "--no-demo", "--port", "0", "--stack", options.stack ?? "prod"],
       ...["--time-scale", String(options.timeScale ?? 1), "--state-dir", stateDirectory, "--log-level", "warn"],
       // Six more processes per cloud: only the suites about monitoring pay for them.
       ...(options.monitoring === true ? [] : ["--no-monitoring"]),

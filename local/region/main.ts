@@ -7,6 +7,7 @@ import { createServer } from "node:http";
 import { Counter, Registry } from "prom-client";
 import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
 import { PLATFORM_METRICS } from "../../shared/metrics.js";
+import { HEALTH_ROUTE } from "../../shared/stack-config.js";
 import { type RegionSettings, readSettings, type SupervisorMessage, send, stopWithSupervisor } from "../cloud/ipc.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
 import { LambdaEmulator, TokenBucket } from "./lambda.js";
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     region: settings.region,
     function: lambda,
     throttle: new TokenBucket(settings.throttleRatePerSecond, settings.throttleBurst),
+    healthThrottle: new TokenBucket(HEALTH_ROUTE.rateLimit, HEALTH_ROUTE.burstLimit),
     port: settings.port,
     onThrottle: (reason) => throttles.inc({ reason }),
   });

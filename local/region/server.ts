@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { buildHttpApiEvent } from "../../shared/payload-v2.js";
+import { HEALTH_ROUTE } from "../../shared/stack-config.js";
 import type { InvocationOutcome, TokenBucket } from "./lambda.js";
 
 /** API Gateway HTTP APIs refuse bodies over 10 MB before Lambda sees them. */
@@ -21,8 +22,10 @@ export interface RegionServer {
 export interface RegionServerOptions {
   region: string;
   function: Invoker;
-  /** Stage throttling; none when absent. */
+  /** Stage throttling (the default route settings); none when absent. */
   throttle?: TokenBucket;
+  /** `GET /health`'s own route throttling, as the stage's route settings give it on AWS; none when absent. */
+  healthThrottle?: TokenBucket;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -60,7 +63,12 @@ export async function startRegionServer(options: RegionServerOptions): Promise<R
     try {
       const body = await readBody(request);
       if (body === "too-large") return gatewayError(response, 413, "Request Entity Too Large");
-      if (options.throttle !== undefined && !options.throttle.take()) {
+      const isHealth =
+        request.method === HEALTH_ROUTE.method &&
+        new URL(request.url ?? "/", "http://region").pathname === HEALTH_ROUTE.path;
+      // API Gateway throttles a route with its own settings when it has them, else with the stage's.
+      const throttle = isHealth ? options.healthThrottle : options.throttle;
+      if (throttle !== undefined && !throttle.take()) {
         options.onThrottle?.("stage");
         return gatewayError(response, 429, "Too Many Requests");
       }

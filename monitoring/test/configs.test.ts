@@ -114,17 +114,40 @@ describe.each([
 });
 
 describe("the CloudWatch exporter config (AWS only)", () => {
-  it("asks for the function's throttles and the table's replication latency in the region", () => {
-    const rendered = cloudwatchExporterConfig({
+  const render = () =>
+    cloudwatchExporterConfig({
       region: "eu-west-1",
       functionName: "calcburst-eu-west-1-function",
       tableName: "calcburst-calculations",
+      receivingRegions: ["us-east-1", "ap-southeast-2"],
     });
+
+  it("asks for the function's throttles and the table's replication latency to each other region", () => {
+    const rendered = render();
     expect(
       rendered.static.map((job) => [job.namespace, job.regions, job.metrics.map((metric) => metric.name)]),
     ).toEqual([
       ["AWS/Lambda", ["eu-west-1"], ["Throttles"]],
       ["AWS/DynamoDB", ["eu-west-1"], ["ReplicationLatency"]],
+      ["AWS/DynamoDB", ["eu-west-1"], ["ReplicationLatency"]],
+    ]);
+  });
+
+  it("names every dimension CloudWatch publishes ReplicationLatency with, which it matches exactly", () => {
+    const rendered = render();
+
+    const replication = rendered.static.filter((job) =>
+      job.metrics.some((metric) => metric.name === "ReplicationLatency"),
+    );
+    expect(replication.map((job) => job.dimensions)).toEqual([
+      [
+        { name: "TableName", value: "calcburst-calculations" },
+        { name: "ReceivingRegion", value: "us-east-1" },
+      ],
+      [
+        { name: "TableName", value: "calcburst-calculations" },
+        { name: "ReceivingRegion", value: "ap-southeast-2" },
+      ],
     ]);
   });
 });

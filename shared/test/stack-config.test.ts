@@ -1,28 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { parseStackConfig, StackConfigError, scaledMs } from "../stack-config.js";
-import { loadStack } from "../stack-file.js";
+import { parseStackConfig, scaledMs } from "../stack-config.js";
+import { listStacks, loadStack, readStackValues } from "../stack-file.js";
+import { problemsOf } from "./support/problems.js";
 
 const VALID = {
   "calcburst:regions": ["us-east-1", "eu-west-1", "ap-southeast-2"],
   "calcburst:domain": "example.com",
   "calcburst:hostedZoneId": "Z0123456789ABC",
   "calcburst:monitoringRegion": "eu-west-1",
+  "calcburst:peakRequestsPerSecond": 500,
+  "calcburst:alertEmail": "oncall@example.com",
   "calcburst:localDefaultClientLocation": "eu",
   "calcburst:localClientLatencyMs": {
     eu: { "us-east-1": 80, "eu-west-1": 9, "ap-southeast-2": 280 },
     ap: { "us-east-1": 200, "eu-west-1": 280, "ap-southeast-2": 8 },
   },
 };
-
-function problemsOf(values: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(values);
-  } catch (error) {
-    if (error instanceof StackConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe("stack config", () => {
   it("reads Pulumi.prod.yaml with the typed defaults of Pulumi.yaml", () => {
@@ -32,7 +25,6 @@ describe("stack config", () => {
     expect(config.regions).toEqual(["us-east-1", "eu-west-1"]);
     expect(config.healthCheckIntervalSeconds).toBe(10);
     expect(config.healthCheckFailureThreshold).toBe(3);
-    expect(config.recordTtlSeconds).toBe(60);
     expect(config.tableConsistency).toBe("MREC");
   });
 
@@ -54,6 +46,12 @@ describe("stack config", () => {
     [{ "calcburst:monitoringRegion": "sa-east-1" }, "monitoringRegion sa-east-1 must be one of the regions"],
     [{ "calcburst:tableConsistency": "MRSC" }, "MRSC cannot be combined with the item TTL"],
     [{ "calcburst:domain": "Not A Domain" }, "domain must be a lower-case DNS name"],
+    [{ "calcburst:alertEmail": undefined }, "alertEmail must be an e-mail address (who the alerts and alarms reach)"],
+    [{ "calcburst:peakRequestsPerSecond": undefined }, "peakRequestsPerSecond must be a whole number"],
+    [
+      { "calcburst:recordTtlSeconds": 30 },
+      "recordTtlSeconds is not a stack key: the latency records are aliases, which carry no TTL of their own",
+    ],
   ])("refuses %j with a message that says why", (override, message) => {
     expect(problemsOf({ ...VALID, ...override }).join("\n")).toContain(message);
   });
@@ -88,8 +86,17 @@ describe("stack config", () => {
   });
 
   it("names the stacks there are when one does not exist", () => {
-    expect(() => loadStack("staging")).toThrow(/no stack file Pulumi\.staging\.yaml: the stacks here are prod/);
+    expect(() => loadStack("qa")).toThrow(/no stack file Pulumi\.qa\.yaml: the stacks here are global3, prod, staging/);
   });
+
+  it.each(listStacks())(
+    "pins the default provider's region in Pulumi.%s.yaml to one of the stack's regions",
+    (stack) => {
+      const { values } = readStackValues(stack);
+
+      expect(values["calcburst:regions"]).toContain(values["aws:region"]);
+    },
+  );
 
   it("shrinks intervals by the time scale, never to zero", () => {
     expect(scaledMs(10, 0.05)).toBe(500);

@@ -4,19 +4,80 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { expect } from "vitest";
-import { type ProgramRun, type RecordedResource, runProgramUnderMocks } from "../../mock-runtime.js";
-import { policies } from "../../policy/policies.js";
+import { beforeAll, expect, vi } from "vitest";
+import {
+  type MockOptions,
+  type ProgramRun,
+  type RecordedResource,
+  type RegistrationOptions,
+  runProgramUnderMocks,
+} from "../../mock-runtime.js";
+import { CAPACITY_TAGS, policies } from "../../policy/policies.js";
 
 /** What `pulumi config set --secret grafanaAdminPassword …` holds in the tests. */
 export const TEST_GRAFANA_PASSWORD = "test-grafana-admin-password";
 
-/** Loads infra/index.ts under mocks with these (namespaced) config values. */
-export function runProgram(config: Record<string, unknown>): Promise<ProgramRun> {
+/**
+ * Loads infra/index.ts under mocks with these (namespaced) config values. The program is a
+ * module, so each run loads a fresh copy of it: a second run in one file (another stack, or a
+ * config the first refused) runs the program again instead of getting the first's result.
+ */
+export function runProgram(config: Record<string, unknown>, options: MockOptions = {}): Promise<ProgramRun> {
+  vi.resetModules();
   return runProgramUnderMocks(
     { "calcburst:grafanaAdminPassword": TEST_GRAFANA_PASSWORD, ...config },
     () => import("../../index.js"),
+    options,
   );
+}
+
+/** One program run for a suite, made before its tests; returns a getter for it. */
+export function useProgram(config: Record<string, unknown>, options: MockOptions = {}): () => ProgramRun {
+  let run: ProgramRun | undefined;
+  beforeAll(async () => {
+    run = await runProgram(config, options);
+  });
+  return () => {
+    if (run === undefined) throw new Error("the program has not run");
+    return run;
+  };
+}
+
+/** The tags the program puts on a function or stage for the capacity policy. */
+export function capacityTags(peakRequestsPerSecond: number, latencyObjectiveMs: number): Record<string, string> {
+  return {
+    [CAPACITY_TAGS.peakRequestsPerSecond]: String(peakRequestsPerSecond),
+    [CAPACITY_TAGS.latencyObjectiveMs]: String(latencyObjectiveMs),
+  };
+}
+
+const urnOf = (type: string, name: string) => `urn:pulumi:test::calcburst::${type}::${name}`;
+
+/** A resource as a test writes it by hand, with the options and dependencies it names. */
+export function craftedResource(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  options: Partial<RegistrationOptions> = {},
+): RecordedResource {
+  return {
+    type,
+    name,
+    inputs,
+    state: inputs,
+    custom: true,
+    id: `${name}-id`,
+    urn: urnOf(type, name),
+    options: {
+      parent: "",
+      deleteBeforeReplace: false,
+      ignoreChanges: [],
+      dependencies: Object.values(options.propertyDependencies ?? {}).flat(),
+      propertyDependencies: {},
+      aliasNames: [],
+      ...options,
+    },
+  };
 }
 
 export const ofType = (run: ProgramRun, type: string) => run.resources.filter((resource) => resource.type === type);
@@ -29,7 +90,7 @@ export function named(run: ProgramRun, type: string, name: string): RecordedReso
 }
 
 /** Asserts what DESIGN.md and the issue require of one region, and returns its resources by role. */
-export function assertRegion(run: ProgramRun, region: string, domain: string): void {
+export function assertRegion(run: ProgramRun, region: string, domain: string, stack = "prod"): void {
   const prefix = `calcburst-${region}`;
   named(run, "calcburst:service:RegionalService", prefix);
 
@@ -39,7 +100,7 @@ export function assertRegion(run: ProgramRun, region: string, domain: string): v
     runtime: "nodejs22.x",
     architectures: ["arm64"],
     handler: "handler.handler",
-    loggingConfig: { logFormat: "JSON", logGroup: `/calcburst/${region}/function` },
+    loggingConfig: { logFormat: "JSON", logGroup: `/calcburst/${stack}/${region}/function` },
   });
   expect(fn.reservedConcurrentExecutions).toBeGreaterThan(0);
   const variables = (fn.environment as { variables: Record<string, string> }).variables;
@@ -82,14 +143,14 @@ export function assertRegion(run: ProgramRun, region: string, domain: string): v
   expect((stage.defaultRouteSettings as Record<string, number>).throttlingRateLimit).toBeGreaterThan(0);
   expect((stage.accessLogSettings as { destinationArn: string }).destinationArn).toContain("access-logs");
 
-  const certificate = named(run, "aws:acm/certificate:Certificate", `${prefix}-certificate`).inputs;
+  const certificate = named(run, "aws:acm/certificate:Certificate", `api-certificates-${region}`).inputs;
   expect(certificate).toMatchObject({
     region,
     domainName: `api.${domain}`,
     subjectAlternativeNames: [`${region}.api.${domain}`],
     validationMethod: "DNS",
   });
-  named(run, "aws:acm/certificateValidation:CertificateValidation", `${prefix}-certificate-validation`);
+  named(run, "aws:acm/certificateValidation:CertificateValidation", `api-certificates-${region}-validated`);
   for (const suffix of ["global", "regional"]) {
     const domainName = named(run, "aws:apigatewayv2/domainName:DomainName", `${prefix}-domain-${suffix}`).inputs;
     expect(domainName).toMatchObject({
@@ -137,33 +198,59 @@ export function assertRegion(run: ProgramRun, region: string, domain: string): v
 
 class NotApplicable extends Error {}
 
-function policyResource(resource: RecordedResource): PolicyResource & ResourceValidationArgs {
-  const isType = (resourceClass: unknown) =>
-    (resourceClass as { __pulumiType?: string }).__pulumiType === resource.type;
-  const fields = {
-    type: resource.type,
-    props: resource.inputs,
-    urn: `urn:pulumi:test::calcburst::${resource.type}::${resource.name}`,
-    name: resource.name,
-    opts: {},
-    stackTags: new Map(),
-    dependencies: [],
-    propertyDependencies: {},
-    isType,
-    asType: (resourceClass: unknown) => (isType(resourceClass) ? resource.inputs : undefined),
-    getConfig: () => ({}),
-    notApplicable: (reason?: string): never => {
-      throw new NotApplicable(reason);
-    },
-  };
-  // The policy SDK types these generically over resource classes; at run time they are these.
-  return fields as unknown as PolicyResource & ResourceValidationArgs;
+/**
+ * The resources as the policy SDK hands them to a pack: props, options and the resources each one
+ * depends on (all of them, and per property), linked through the URNs the engine recorded.
+ */
+function policyResources(resources: RecordedResource[]): (PolicyResource & ResourceValidationArgs)[] {
+  const byUrn = new Map<string, PolicyResource & ResourceValidationArgs>();
+  const linked = resources.map((resource) => {
+    const isType = (resourceClass: unknown) =>
+      (resourceClass as { __pulumiType?: string }).__pulumiType === resource.type;
+    const fields = {
+      type: resource.type,
+      props: resource.inputs,
+      urn: resource.urn,
+      name: resource.name,
+      opts: {
+        protect: false,
+        ignoreChanges: resource.options.ignoreChanges,
+        deleteBeforeReplace: resource.options.deleteBeforeReplace,
+        aliases: resource.options.aliasNames,
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: resource.options.parent,
+      },
+      stackTags: new Map(),
+      dependencies: [] as PolicyResource[],
+      propertyDependencies: {} as Record<string, PolicyResource[]>,
+      isType,
+      asType: (resourceClass: unknown) => (isType(resourceClass) ? resource.inputs : undefined),
+      getConfig: () => ({}),
+      notApplicable: (reason?: string): never => {
+        throw new NotApplicable(reason);
+      },
+    };
+    // The policy SDK types these generically over resource classes; at run time they are these.
+    const policyResource = fields as unknown as PolicyResource & ResourceValidationArgs;
+    byUrn.set(resource.urn, policyResource);
+    return { resource, policyResource };
+  });
+  const resolve = (urns: string[]) =>
+    urns.map((urn) => byUrn.get(urn)).filter((found): found is PolicyResource & ResourceValidationArgs => !!found);
+  for (const { resource, policyResource } of linked) {
+    policyResource.dependencies.push(...resolve(resource.options.dependencies));
+    for (const [property, urns] of Object.entries(resource.options.propertyDependencies)) {
+      policyResource.propertyDependencies[property] = resolve(urns);
+    }
+  }
+  return linked.map(({ policyResource }) => policyResource);
 }
 
 /** Every violation the policy pack reports for these resources, as `policy: message`. */
 export async function policyViolations(resources: RecordedResource[]): Promise<string[]> {
   const violations: string[] = [];
-  const custom = resources.filter((resource) => resource.custom);
+  const custom = policyResources(resources.filter((resource) => resource.custom));
   for (const policy of policies) {
     const report = (message: string) => violations.push(`${policy.name}: ${message}`);
     if ("validateResource" in policy && policy.validateResource !== undefined) {
@@ -173,7 +260,7 @@ export async function policyViolations(resources: RecordedResource[]): Promise<s
       for (const resource of custom) {
         for (const validate of validations) {
           try {
-            await validate(policyResource(resource), report);
+            await validate(resource, report);
           } catch (error) {
             if (!(error instanceof NotApplicable)) throw error;
           }
@@ -182,7 +269,7 @@ export async function policyViolations(resources: RecordedResource[]): Promise<s
     }
     if ("validateStack" in policy && policy.validateStack !== undefined) {
       const args = {
-        resources: custom.map(policyResource),
+        resources: custom,
         getConfig: () => ({}),
         notApplicable: () => undefined as never,
       };
@@ -190,4 +277,29 @@ export async function policyViolations(resources: RecordedResource[]): Promise<s
     }
   }
   return violations;
+}
+
+/**
+ * The names AWS holds unique in an account (per region, or account-wide for Route 53 and the
+ * API domains) that the program sets itself. Names Pulumi generates (`<logical name>-<random>`)
+ * are absent from the inputs under mocks, and unique anyway.
+ */
+export function physicalNames(run: ProgramRun): string[] {
+  return run.resources
+    .filter((resource) => resource.custom)
+    .flatMap((resource): string[] => {
+      const { inputs, type } = resource;
+      const where = typeof inputs.region === "string" ? inputs.region : "global";
+      switch (type) {
+        case "aws:route53/record:Record":
+          return [`route53 record ${inputs.zoneId} ${inputs.name} ${inputs.type} ${inputs.setIdentifier ?? ""}`];
+        case "aws:apigatewayv2/domainName:DomainName":
+          return [`api domain ${inputs.domainName}`];
+        // A stage's name is unique within its API only.
+        case "aws:apigatewayv2/stage:Stage":
+          return [];
+        default:
+          return typeof inputs.name === "string" ? [`${type} ${where} ${inputs.name}`] : [];
+      }
+    });
 }

@@ -40,6 +40,8 @@ export async function startCloud(options: {
   detached?: boolean;
   /** Start the Prometheus servers and Alertmanager too (npm start does; most suites need not). */
   monitoring?: boolean;
+  /** The stack file the cloud runs (default prod). */
+  stack?: string;
 }): Promise<RunningCloud> {
   const spawned = await spawnLocalCloud(options);
   const { child, stateDirectory, routerUrl, output } = spawned;
@@ -157,7 +159,10 @@ export async function eventually<T>(
  * One local cloud for a suite: started before its tests, stopped after them, and checked to
  * have left no process behind. Returns a getter for the running cloud.
  */
-export function useCloud(timeScale: number, options: { monitoring?: boolean } = {}): () => RunningCloud {
+export function useCloud(
+  timeScale: number,
+  options: { monitoring?: boolean; stack?: string } = {},
+): () => RunningCloud {
   let cloud: RunningCloud | undefined;
   beforeAll(async () => {
     cloud = await startCloud({ timeScale, ...options });
