@@ -126,7 +126,7 @@ describe("npm run drill against the local cloud", () => {
     expect(run.stdout).toMatch(/same-region acknowledged writes lost \(must be 0\)\s+0/);
     expect(run.stdout).toContain("PASSED");
     expect(readFileSync(svg, "utf8")).toContain("conflict drill over us-east-1, eu-west-1 (local)");
-  });
+  }, 120_000);
 
   it("refuses an unknown region and isolate on AWS with exit 2, before touching anything", () => {
     const unknown = drill("--region", "mars-1", "--mode", "api");
