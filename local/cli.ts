@@ -23,7 +23,7 @@ const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no
        npm run local -- status [--json]
        npm run local -- fail <region> --mode ${FAULT_MODES.join("|")}
        npm run local -- restore <region>
-       npm run local -- verify [--timeout <s>] [--json]
+       npm run local -- verify [--timeout <s>] [--json]   (exit 0 converged, 1 diverged, 3 could not tell)
 options: --state-dir <dir> (default .local) for every command`;
 
 const { values: flags, positionals } = parseArgs({
@@ -243,15 +243,22 @@ function printStatus(status: CloudStatus): void {
 
 function printConvergence(report: ConvergenceReport, regions: string[]): void {
   const took = `${report.rounds} round${report.rounds === 1 ? "" : "s"}, ${(report.elapsedMs / 1000).toFixed(1)} s`;
-  if (report.converged) {
+  if (report.outcome === "converged") {
     console.log(`converged: ${report.compared} items identical in ${regions.join(", ")} (${took})`);
     return;
   }
-  console.log(
-    report.divergent.length === 0
-      ? `NOT VERIFIED: ${report.reason} (${took})`
-      : `DIVERGED: ${report.divergent.length} of ${report.compared} items differ between regions (${took})${report.reason === null ? "" : `; ${report.reason}`}`,
-  );
+  if (report.outcome === "diverged") {
+    console.log(
+      `DIVERGED: ${report.divergent.length} of ${report.compared} items still differ between regions after replication caught up (${took})`,
+    );
+  } else {
+    console.log(`NOT VERIFIED: ${report.reason} (${took})`);
+    if (report.divergent.length > 0) {
+      console.log(
+        `  ${report.divergent.length} items differed at that moment: in flight or diverged, it cannot tell yet`,
+      );
+    }
+  }
   for (const divergence of report.divergent.slice(0, 20)) {
     console.log(`  ${divergence.id}`);
     for (const [region, copy] of Object.entries(divergence.copies)) {
@@ -299,7 +306,8 @@ async function main(): Promise<void> {
       );
       if (flags.json) console.log(JSON.stringify(report, null, 2));
       else printConvergence(report, regions);
-      process.exitCode = report.converged ? 0 : 1;
+      // 1 means the regions differ; 3 that it could not tell (USAGE lists both).
+      process.exitCode = report.outcome === "converged" ? 0 : report.outcome === "diverged" ? 1 : 3;
       return;
     }
     default:

@@ -151,6 +151,8 @@ export const conflictSchema = z.object({
      */
     crossRegionAcknowledgedSuperseded: z.int(),
     crossRegionBothAcknowledged: z.int(),
+    /** Ids some region would not answer for (neither 200 nor 404) until the read-back gave up: not counted above. */
+    unreadableIds: z.array(z.string()),
     divergence: divergenceSchema,
   }),
 });

@@ -36,7 +36,9 @@ describe("faults the data layer and the integration can produce", () => {
     const calls = fixture.mock.commandCalls(PutCommand).length;
     const text = await fixture.metrics.registry.getSingleMetricAsString("calcburst_dynamodb_call_duration_seconds");
     expect(calls).toBeGreaterThan(1);
-    expect(text).toContain(`calcburst_dynamodb_call_duration_seconds_count{command="PutItem",outcome="error"} ${calls}`);
+    expect(text).toContain(
+      `calcburst_dynamodb_call_duration_seconds_count{command="PutItem",outcome="error"} ${calls}`,
+    );
   });
 
   it("answers 503 data-unavailable when a read fails", async () => {

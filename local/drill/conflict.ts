@@ -10,6 +10,8 @@ export interface ConflictDrillOptions {
   stack: string;
   /** Racing pairs per pairing (a pairing is a scope, two regions and two kinds of request). */
   pairsPerPairing?: number;
+  /** How long the read-back retries a region that answers neither 200 nor 404 (default 30 s). */
+  readBackMs?: number;
   progress?: (line: string) => void;
 }
 
@@ -17,6 +19,8 @@ export interface ConflictDrillOptions {
 const PAIRS_AT_ONCE = 10;
 /** A 503 says "not acknowledged, retry with the same key"; the drill's clients do. */
 const RETRIES_AFTER_503 = 3;
+const READ_BACK_MS = 30_000;
+const READ_RETRY_MS = 200;
 const KIND_PAIRS: [WriteKind, WriteKind][] = [
   ["single", "single"],
   ["single", "batch"],
@@ -130,15 +134,28 @@ export async function runConflictDrill(target: DrillTarget, options: ConflictDri
     races.map((race) => race.id),
     60_000,
   );
-  const stored = new Map<string, (string | null)[]>();
+  // What each region holds for an id: its result, null when it has none (404), undefined when it
+  // would not say (a 503 while a process restarts, no answer). A read is retried for readBackMs;
+  // a region that let one run out gets a single try per id after that, until it answers again.
+  const patienceMs = options.readBackMs ?? READ_BACK_MS;
+  const silent = new Set<string>();
+  const readBack = async (region: string, id: string): Promise<string | null | undefined> => {
+    const started = Date.now();
+    for (;;) {
+      const answer = await target.read(region, id);
+      if (answer.status === 200 || answer.status === 404) silent.delete(region);
+      if (answer.status === 200) return String((answer.body as { result?: unknown } | undefined)?.result ?? "");
+      if (answer.status === 404) return null;
+      if (silent.has(region) || Date.now() - started > patienceMs) {
+        silent.add(region);
+        return undefined;
+      }
+      await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
+    }
+  };
+  const stored = new Map<string, (string | null | undefined)[]>();
   for (const race of races) {
-    const answers = await Promise.all(target.regions.map((region) => target.read(region, race.id)));
-    stored.set(
-      race.id,
-      answers.map((answer) =>
-        answer.status === 200 ? String((answer.body as { result?: unknown } | undefined)?.result ?? "") : null,
-      ),
-    );
+    stored.set(race.id, await Promise.all(target.regions.map((region) => readBack(region, race.id))));
   }
   const settledMs = clock();
 
@@ -152,6 +169,7 @@ export async function runConflictDrill(target: DrillTarget, options: ConflictDri
     acknowledgedSuperseded: 0,
   }));
   const sameRegionLostIds: string[] = [];
+  const unreadableIds: string[] = [];
   let acknowledgedWrites = 0;
   for (const race of races) {
     const result = results[race.pairing] as PairingResult;
@@ -161,6 +179,10 @@ export async function runConflictDrill(target: DrillTarget, options: ConflictDri
     if (acknowledged.length === 2) result.bothAcknowledged += 1;
     if (acknowledged.length === 0) result.neitherAcknowledged += 1;
     const copies = stored.get(race.id) ?? [];
+    if (copies.includes(undefined)) {
+      unreadableIds.push(race.id);
+      continue;
+    }
     const replaced = acknowledged.filter((outcome) => copies.some((copy) => copy !== outcome.result));
     result.acknowledgedSuperseded += replaced.length;
     if (result.scope === "same-region" && replaced.length > 0) sameRegionLostIds.push(race.id);
@@ -170,10 +192,13 @@ export async function runConflictDrill(target: DrillTarget, options: ConflictDri
   const sameRegionLost = sum("same-region", "acknowledgedSuperseded");
   const crossSuperseded = sum("cross-region", "acknowledgedSuperseded");
   progress(
-    `settled: ${acknowledgedWrites} acknowledged writes; same-region lost ${sameRegionLost}; cross-region superseded ${crossSuperseded}; ${divergence.divergentItems} of ${divergence.compared} items differ between regions (${divergence.scope})`,
+    `settled: ${acknowledgedWrites} acknowledged writes; same-region lost ${sameRegionLost}; cross-region superseded ${crossSuperseded}; ${divergence.divergentItems} of ${divergence.compared} items differ between regions (${divergence.scope})${unreadableIds.length > 0 ? `; ${unreadableIds.length} ids unreadable` : ""}`,
   );
 
   const verdicts: string[] = [];
+  if (unreadableIds.length > 0) {
+    verdicts.push(`${unreadableIds.length} ids could not be read back from every region (neither 200 nor 404)`);
+  }
   if (sameRegionLost > 0) {
     verdicts.push(`${sameRegionLost} acknowledged writes were replaced by another body within their region`);
   }
@@ -199,6 +224,7 @@ export async function runConflictDrill(target: DrillTarget, options: ConflictDri
       sameRegionLostIds: sameRegionLostIds.slice(0, 50),
       crossRegionAcknowledgedSuperseded: crossSuperseded,
       crossRegionBothAcknowledged: sum("cross-region", "bothAcknowledged"),
+      unreadableIds: unreadableIds.slice(0, 50),
       divergence,
     },
     passed: verdicts.length === 0,

@@ -77,12 +77,16 @@ export function localTarget(config: StackConfig, stateDirectory: string): DrillT
     },
     verifyTable: async () => {
       const report = await verifyCloud(state, VERIFY_TIMEOUT_MS);
+      const diverged = report.outcome === "diverged" ? report.divergent : [];
       return {
         scope: "table",
         compared: report.compared,
-        divergentItems: report.divergent.length,
-        divergentIds: report.divergent.slice(0, 50).map((one) => one.id),
-        reason: report.reason,
+        divergentItems: diverged.length,
+        divergentIds: diverged.slice(0, 50).map((one) => one.id),
+        reason:
+          report.outcome === "not-verified"
+            ? `${report.reason}${report.divergent.length > 0 ? ` (${report.divergent.length} items differed then)` : ""}`
+            : null,
       };
     },
     replicationLag: async () => {

@@ -32,6 +32,7 @@ function conflictTable(report: ConflictReport): string {
       `${measured.crossRegionAcknowledgedSuperseded} (both regions acknowledged ${measured.crossRegionBothAcknowledged} pairs)`,
     ],
     ["items that differ between regions (must be 0)", divergenceLine(measured.divergence)],
+    ["ids no region would read back (must be 0)", String(measured.unreadableIds.length)],
     ...report.pairings.map((pairing): [string, string] => [
       `  ${pairing.scope} ${pairing.kinds.join("/")} ${pairing.scope === "same-region" ? pairing.regions[0] : pairing.regions.join(" vs ")}`,
       `${pairing.pairs} pairs: both acknowledged ${pairing.bothAcknowledged}, neither ${pairing.neitherAcknowledged}, superseded ${pairing.acknowledgedSuperseded}`,

@@ -1,6 +1,7 @@
 import { type AttributeValue, ScanCommand } from "@aws-sdk/client-dynamodb";
+import Decimal from "decimal.js";
 import { TABLE } from "../../shared/table.js";
-import { type Stamp, stampOf, type WireItem } from "../data/stamps.js";
+import { canonicalJson, type Stamp, stampOf, type WireItem, type WireValue } from "../data/stamps.js";
 import { localDynamoDbClient } from "../dynamodb/tables.js";
 import type { ReplicationStatus } from "./replicator.js";
 
@@ -25,15 +26,27 @@ export interface Divergence {
   copies: Record<string, { stamp: Stamp | null; summary: string } | null>;
 }
 
-/** JSON with object keys sorted: DynamoDB hands attributes back in no particular order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonical(inner)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
+/**
+ * An attribute value in one form per meaning: a Number by its value (DynamoDB keeps `1.50` as sent
+ * through UpdateItem but streams it as `1.5`), a set in sorted order (sets have none).
+ */
+function normalised(value: WireValue): unknown {
+  const number = (text: string) => new Decimal(text).toString();
+  if (value.N !== undefined) return { N: number(value.N) };
+  if (Array.isArray(value.NS)) return { NS: (value.NS as string[]).map(number).sort() };
+  if (Array.isArray(value.SS)) return { SS: [...(value.SS as string[])].sort() };
+  if (Array.isArray(value.BS)) return { BS: [...(value.BS as string[])].sort() };
+  if (value.L !== undefined) return { L: value.L.map(normalised) };
+  if (value.M !== undefined) return { M: normalisedItem(value.M) };
+  return value;
 }
+
+function normalisedItem(item: WireItem): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, normalised(value)]));
+}
+
+/** One text per item meaning: attributes in name order, values normalised. */
+const canonical = (item: WireItem) => canonicalJson(normalisedItem(item));
 
 /** A short human description of an item: its operation, operands and result. */
 function summary(item: WireItem): string {
@@ -102,88 +115,104 @@ export interface ConvergenceOptions {
 }
 
 export interface ConvergenceReport {
+  /**
+   * converged: every region holds the same items. diverged: items still differed after
+   * replication had caught up, unchanged. not-verified: the check could not conclude (`reason`).
+   */
+  outcome: "converged" | "diverged" | "not-verified";
   converged: boolean;
   /** Ids compared in the last round (live in at least one region). */
   compared: number;
-  /** Ids that still differed after replication had caught up twice, or at the deadline. */
+  /**
+   * diverged: the ids that stayed different. not-verified: the ids that differed when it gave up
+   * (in flight or diverged: it cannot tell).
+   */
   divergent: Divergence[];
-  /** Why the check could not conclude, when it could not (a paused pair, the deadline). */
+  /** Why the check could not conclude, when it could not. */
   reason: string | null;
   rounds: number;
   elapsedMs: number;
 }
 
+const describe = (error: unknown) =>
+  error instanceof Error && error.name === "AbortError"
+    ? "no answer in time"
+    : error instanceof Error
+      ? error.message
+      : String(error);
+
 /**
  * Waits until every replication pair has caught up with what was written before the check
  * started, then compares every region's items. A difference that a later caught-up round no
  * longer shows was in flight; one that survives a caught-up round unchanged is divergence.
- * A paused pair (an isolated region) cannot catch up: that is reported, not waited out.
+ * A paused pair (an isolated region), an unreadable table or a silent replicator cannot be
+ * waited out: the check says so. It takes about `timeoutMs` at most.
  */
 export async function verifyConvergence(options: ConvergenceOptions): Promise<ConvergenceReport> {
   const progress = options.progress ?? (() => undefined);
   const started = Date.now();
   const deadline = started + options.timeoutMs;
   let previous = new Map<string, string>();
-  let divergent: Divergence[] = [];
   let compared = 0;
   for (let round = 1; ; round++) {
+    const finish = (outcome: ConvergenceReport["outcome"], reason: string | null, divergent: Divergence[]) => ({
+      outcome,
+      converged: outcome === "converged",
+      compared,
+      divergent,
+      reason,
+      rounds: round,
+      elapsedMs: Date.now() - started,
+    });
     const mark = new Date(Date.now() + STREAM_SETTLE_MS).toISOString();
     let reason: string | null = null;
     for (;;) {
-      const { pairs, isolated } = await options.replicationStatus();
-      if (isolated.length > 0) {
-        reason = `replication is paused while ${isolated.join(", ")} ${isolated.length === 1 ? "is" : "are"} isolated: restore first (npm run local -- restore <region>)`;
-        break;
+      let behind: string[];
+      try {
+        const { pairs, isolated } = await options.replicationStatus();
+        if (isolated.length > 0) {
+          reason = `replication is paused while ${isolated.join(", ")} ${isolated.length === 1 ? "is" : "are"} isolated: restore first (npm run local -- restore <region>)`;
+          break;
+        }
+        behind = pairs
+          .filter((pair) => pair.caughtUpAt === null || pair.caughtUpAt < mark)
+          .map((pair) => `${pair.source} → ${pair.target}${pair.lastError ? `: ${pair.lastError}` : ""}`);
+      } catch (error) {
+        behind = [`the replicator does not answer (${describe(error)})`];
       }
-      const behind = pairs.filter((pair) => pair.caughtUpAt === null || pair.caughtUpAt < mark);
       if (behind.length === 0) break;
       if (Date.now() > deadline) {
-        reason = `replication did not catch up within ${options.timeoutMs / 1000} s (${behind.map((pair) => `${pair.source} → ${pair.target}${pair.lastError ? `: ${pair.lastError}` : ""}`).join("; ")})`;
+        reason = `replication did not catch up within ${options.timeoutMs / 1000} s (${behind.join("; ")})`;
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
+    // A frozen table accepts the connection and never answers: the scan gets what time is left.
     const now = Date.now();
-    const finish = (converged: boolean, why: string | null, list: Divergence[]): ConvergenceReport => ({
-      converged,
-      compared,
-      divergent: list,
-      reason: why,
-      rounds: round,
-      elapsedMs: Date.now() - started,
-    });
-    // A frozen table accepts the connection and never answers: the scan gets what time is left (at least 5 s).
-    const scanTimeoutMs = Math.max(5000, deadline - now);
+    const scanTimeoutMs = Math.max(1000, deadline - now);
     const scans = await Promise.allSettled(options.replicas.map((replica) => scanReplica(replica, now, scanTimeoutMs)));
-    const unread = options.replicas.filter((_replica, index) => scans[index]?.status === "rejected");
-    if (unread.length > 0) {
-      const why = unread
-        .map((replica) => {
-          const { reason: error } = scans[options.replicas.indexOf(replica)] as PromiseRejectedResult;
-          const detail =
-            error instanceof Error && error.name === "AbortError"
-              ? `no answer within ${scanTimeoutMs / 1000} s`
-              : error instanceof Error
-                ? error.message
-                : String(error);
-          return `${replica.region}'s table could not be read (${detail})`;
-        })
-        .join("; ");
-      return finish(false, reason === null ? why : `${reason}; ${why}`, []);
-    }
+    const unread = scans.flatMap((scan, index) =>
+      scan.status === "rejected"
+        ? [`${options.replicas[index]?.region}'s table could not be read (${describe(scan.reason)})`]
+        : [],
+    );
+    if (unread.length > 0) return finish("not-verified", [reason, ...unread].filter(Boolean).join("; "), []);
     const read = scans.map((scan) => (scan as PromiseFulfilledResult<ReplicaScan>).value);
     compared = new Set(read.flatMap((scan) => [...scan.items.keys()])).size;
-    divergent = compareReplicas(read);
-    if (divergent.length === 0) return finish(reason === null, reason, []);
-    const signatures = new Map(divergent.map((one) => [one.id, canonical(one.copies)]));
+    const divergent = compareReplicas(read);
+    if (divergent.length === 0)
+      return reason === null ? finish("converged", null, []) : finish("not-verified", reason, []);
+    if (reason !== null) return finish("not-verified", reason, divergent);
+    const signatures = new Map(divergent.map((one) => [one.id, canonicalJson(one.copies)]));
     const persistent = divergent.filter((one) => previous.get(one.id) === signatures.get(one.id));
     progress(
       `round ${round}: ${compared} items compared, ${divergent.length} differ${round > 1 ? ` (${persistent.length} unchanged since the last caught-up round)` : ""}`,
     );
-    if (reason !== null) return finish(false, reason, divergent);
-    if (round > 1 && persistent.length === divergent.length) return finish(false, null, persistent);
+    if (round > 1 && persistent.length === divergent.length) return finish("diverged", null, persistent);
     if (Date.now() > deadline) {
-      return finish(false, `writes kept arriving until the ${options.timeoutMs / 1000} s deadline`, persistent);
+      return persistent.length > 0
+        ? finish("diverged", null, persistent)
+        : finish("not-verified", `writes kept arriving until the ${options.timeoutMs / 1000} s deadline`, divergent);
     }
     previous = signatures;
   }

@@ -1,7 +1,7 @@
 import type { AttributeValue, DeleteItemCommandInput, PutItemCommandInput } from "@aws-sdk/client-dynamodb";
 import type { _Record as StreamRecord } from "@aws-sdk/client-dynamodb-streams";
 import { REPLICATION_STAMP, TABLE } from "../../shared/table.js";
-import { formatMicros, type Stamp, stampOf, type WireItem } from "../data/stamps.js";
+import { formatMicros, type Stamp, stampMicros, stampOf, type WireItem } from "../data/stamps.js";
 
 /**
  * The conflict rule of the local global table, as DynamoDB's MREC global tables apply it: of two
@@ -9,12 +9,6 @@ import { formatMicros, type Stamp, stampOf, type WireItem } from "../data/stamps
  * applied time); equal times, which only two regions can produce, go to the higher region name,
  * so every replica picks the same winner. No attribute the application writes takes part.
  */
-
-/** A stamp's time as whole microseconds, exact (a double cannot hold 16 digits and order them). */
-export function stampMicros(time: string): bigint {
-  const [seconds = "0", fraction = ""] = time.split(".");
-  return BigInt(seconds) * 1_000_000n + BigInt(fraction.padEnd(6, "0").slice(0, 6) || "0");
-}
 
 /** Whether `incoming` replaces `current` in a replica (`current` undefined: the replica has none). */
 export function supersedes(incoming: Stamp, current: Stamp | undefined): boolean {

@@ -130,6 +130,45 @@ describe("acknowledged writes under concurrent requests", () => {
     }
   });
 
+  it("keeps a calculation of 1000 operands readable and replayable in every region", async () => {
+    // Prepare: an item far past the 8 KB at which DynamoDB Local answers in chunks.
+    const body = {
+      operation: "mean",
+      operands: Array.from({ length: 1000 }, (_, i) => `${i}.5`),
+      id: "a-thousand-operands",
+    };
+
+    // Act
+    const created = await request(cloud().routerUrl, { path: "/v1/calculations", targetRegion: A, body });
+    const replayed = await request(cloud().routerUrl, { path: "/v1/calculations", targetRegion: A, body });
+    const conflicting = await request(cloud().routerUrl, {
+      path: "/v1/calculations",
+      targetRegion: A,
+      body: { ...body, operation: "max" },
+    });
+    await settled();
+
+    // Assess
+    expect([created.status, replayed.status, conflicting.status]).toEqual([201, 200, 409]);
+    expect(await readEverywhere("a-thousand-operands")).toEqual({ [A]: "500", [B]: "500" });
+  });
+
+  it("answers npm run local -- verify with exit 3, not a divergence, while a region is isolated", async () => {
+    // Prepare
+    expect(cloud().cli("fail", B, "--mode", "isolate").status).toBe(0);
+    await send("single", A, "written-while-b-isolated", ["4", "5"]);
+
+    // Act
+    const paused = cloud().cli("verify", "--timeout", "10");
+    expect(cloud().cli("restore", B).status).toBe(0);
+
+    // Assess
+    expect(paused.status, paused.stdout + paused.stderr).toBe(3);
+    expect(paused.stdout).toMatch(/NOT VERIFIED: replication is paused while eu-west-1 is isolated/);
+    expect(paused.stdout).not.toContain("DIVERGED");
+    await settled();
+  });
+
   it("answers npm run local -- verify with exit 0 when the regions agree, and exit 1 naming an item that differs", async () => {
     // Prepare: an item written into one region's DynamoDB Local past its data endpoint carries
     // no applied time, so the replicator cannot order it and leaves it where it is.
@@ -160,7 +199,9 @@ describe("acknowledged writes under concurrent requests", () => {
     expect(agreed.status, agreed.stdout + agreed.stderr).toBe(0);
     expect(agreed.stdout).toMatch(/converged: \d+ items identical in us-east-1, eu-west-1/);
     expect(diverged.status, diverged.stdout + diverged.stderr).toBe(1);
-    expect(diverged.stdout).toMatch(/DIVERGED: 1 of \d+ items differ/);
+    expect(diverged.stdout).toMatch(
+      /DIVERGED: 1 of \d+ items still differ between regions after replication caught up/,
+    );
     expect(diverged.stdout).toContain("written-past-the-endpoint");
     expect(diverged.stdout).toMatch(/eu-west-1\s+\(missing\)/);
   });

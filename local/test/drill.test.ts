@@ -4,6 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ConflictReport, FAILOVER_MODES, type FailoverReport, schema } from "../../shared/drill-report.js";
+import { loadStack } from "../../shared/stack-file.js";
+import { runConflictDrill } from "../drill/conflict.js";
+import { localTarget } from "../drill/local-target.js";
+import type { DrillTarget } from "../drill/target.js";
 import { ROOT, useCloud } from "./support/cloud.js";
 
 // The drills as a user runs them (npm run drill's command) against a running local cloud,
@@ -126,6 +130,47 @@ describe("npm run drill against the local cloud", () => {
     expect(run.stdout).toMatch(/same-region acknowledged writes lost \(must be 0\)\s+0/);
     expect(run.stdout).toContain("PASSED");
     expect(readFileSync(svg, "utf8")).toContain("conflict drill over us-east-1, eu-west-1 (local)");
+  }, 120_000);
+
+  /** The real cloud as a drill target, whose eu-west-1 answers 503 to the reads `fails` picks. */
+  function failingReads(fails: (id: string, sinceFirstReadMs: number) => boolean): DrillTarget {
+    const real = localTarget(loadStack("prod").config, cloud().stateDirectory);
+    let firstReadAt: number | undefined;
+    return {
+      ...real,
+      read: async (region, id) => {
+        firstReadAt ??= Date.now();
+        if (region === "eu-west-1" && fails(id, Date.now() - firstReadAt)) return { status: 503, region };
+        return real.read(region, id);
+      },
+    };
+  }
+
+  it("keeps reading back through a region that answers 503 for a while", async () => {
+    // Prepare: eu-west-1 answers 503 for the first second of the read-back, as while a process restarts.
+    const target = failingReads((_id, sinceFirstReadMs) => sinceFirstReadMs < 1000);
+
+    // Act
+    const report = await runConflictDrill(target, { stack: "prod", pairsPerPairing: 2, readBackMs: 5000 });
+
+    // Assess
+    expect(report.measured.unreadableIds).toEqual([]);
+    expect(report.passed, report.failures.join("; ")).toBe(true);
+  }, 120_000);
+
+  it("counts an id a region never reads back as unreadable, not as lost, and fails saying so", async () => {
+    // Prepare: eu-west-1 never answers for the first pair of each pairing.
+    const target = failingReads((id) => id.endsWith("-0"));
+
+    // Act
+    const report = await runConflictDrill(target, { stack: "prod", pairsPerPairing: 2, readBackMs: 500 });
+
+    // Assess
+    expect(report.measured.unreadableIds).toHaveLength(12);
+    expect(report.measured.unreadableIds.every((id) => id.endsWith("-0"))).toBe(true);
+    expect(report.measured.sameRegionAcknowledgedLost).toBe(0);
+    expect(report.passed).toBe(false);
+    expect(report.failures).toEqual(["12 ids could not be read back from every region (neither 200 nor 404)"]);
   }, 120_000);
 
   it("refuses an unknown region and isolate on AWS with exit 2, before touching anything", () => {

@@ -3,10 +3,10 @@ import type { _Record as StreamRecord } from "@aws-sdk/client-dynamodb-streams";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { REPLICATION_STAMP } from "../../shared/table.js";
-import { formatMicros, type Stamp, stampOf, type WireItem } from "../data/stamps.js";
+import { formatMicros, type Stamp, stampMicros, stampOf, type WireItem } from "../data/stamps.js";
 import { localDynamoDbClient } from "../dynamodb/tables.js";
 import { STREAM_SETTLE_MS } from "../replicator/convergence.js";
-import { stampMicros, supersedes } from "../replicator/resolve.js";
+import { supersedes } from "../replicator/resolve.js";
 import { calculationItem, useReplicaHarness } from "./support/replicas.js";
 
 // The local global table's conflict rule and ordering, applied by the real replicator code to a

@@ -106,6 +106,7 @@ export function useReplicaHarness(regions: readonly string[]): ReplicaHarness {
       const replica = (region: string) => ({
         region,
         endpoint: database.endpoint,
+        dataEndpoint: regionOf(region).endpoint.url,
         tableName: regionOf(region).tableName,
       });
       const pair = new PairReplicator({

@@ -5,12 +5,15 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from "@aws-sdk/client-dynamodb-streams";
+import type { WireItem } from "../../data/stamps.js";
 import { localDynamoDbClient } from "../../dynamodb/tables.js";
 
 export interface StreamEvent {
   id: string;
   eventName: string;
   origin: string | undefined;
+  /** The image the record carries (the new one, or the old one of a deletion), stamps included. */
+  image: WireItem | undefined;
 }
 
 /** Every record a region's table stream holds now, oldest first, read from DynamoDB Local itself. */
@@ -39,7 +42,12 @@ export async function readStream(endpoint: string, region: string, tableName: st
         const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         for (const record of page.Records ?? []) {
           const image = record.dynamodb?.NewImage ?? record.dynamodb?.OldImage;
-          events.push({ id: image?.id?.S ?? "", eventName: record.eventName ?? "", origin: image?.region?.S });
+          events.push({
+            id: image?.id?.S ?? "",
+            eventName: record.eventName ?? "",
+            origin: image?.region?.S,
+            image: image as WireItem | undefined,
+          });
         }
         if ((page.Records ?? []).length === 0) break;
         iterator = page.NextShardIterator;
