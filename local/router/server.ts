@@ -1,4 +1,11 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  Agent,
+  type AgentOptions,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { REGION_HEADER } from "../../shared/api.js";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX } from "../../shared/problem.js";
@@ -53,7 +60,14 @@ function headerValue(request: IncomingMessage, name: string): string | undefined
  * request to a region (latency routing, health checks, resolver cache) and proxies it there.
  */
 export async function startRouter(options: RouterOptions): Promise<Router> {
-  const agents = new Map(options.regions.map((region) => [region, new Agent({ keepAlive: true, maxSockets: 256 })]));
+  // noDelay: without it Nagle's algorithm holds a request's last segment until the previous one
+  // is acknowledged, which under load added tens of ms per hop (measured on the data endpoint).
+  const agents = new Map(
+    options.regions.map((region) => [
+      region,
+      new Agent({ keepAlive: true, maxSockets: 256, noDelay: true } as AgentOptions),
+    ]),
+  );
   const routed: Record<string, number> = Object.fromEntries(options.regions.map((region) => [region, 0]));
 
   const server = createServer((request, response) => {
