@@ -38,6 +38,7 @@ const TARGET_REGION = "eu-west-1";
 const TARGETS = { routerOverhead: 1.1, shareOfCeiling: 0.8, endpointCost: 0.1, lagP99Ms: 250 };
 /** Fresh clouds with and without the data endpoints, in turn. */
 const ENDPOINT_PAIRS = 3;
+const ENDPOINT_WARM_UP_MS = 30_000;
 const CLOCK_TICK_MS = 10;
 
 const OPERATIONS = [
@@ -406,7 +407,8 @@ async function main(): Promise<void> {
         const name = bypassDataEndpoint ? "functions bypassing the data endpoints" : "with the data endpoints";
         const cloud = await startCloud(`${name} (pair ${pair + 1}/${ENDPOINT_PAIRS})`, { bypassDataEndpoint });
         const send = httpSender(cloud.state.router.url, { "x-client-location": "us" });
-        await round(cloud, send, WARM_UP_MS, 4);
+        // A fresh JVM runs DynamoDB Local several times slower until its JIT has warmed up.
+        await round(cloud, send, ENDPOINT_WARM_UP_MS, Math.max(...CONCURRENCIES));
         const result = await round(cloud, send, ROUND_MS, Math.max(...CONCURRENCIES));
         rates[bypassDataEndpoint ? "without" : "with"] = result.requests / result.secondsToReplicated;
         await cloud.stop();
@@ -517,7 +519,7 @@ async function main(): Promise<void> {
       "## Local cloud end to end",
       "",
       measuredOn(),
-      `Command: \`npm run bench:local\`. Stack \`prod\` at time scale 1. Closed-loop clients at ${CONCURRENCIES.join(" and ")} concurrent; per concurrency ${ROUNDS} rounds of ${ROUND_MS / 1000} s per target, the order alternating. Every request is a new calculation (\`POST /v1/calculations\`, five operations in turn), so every one is a conditional PutItem. **A round is counted until its last write was applied in ${TARGET_REGION}** (writes/s = writes ÷ time from the round's first request to that moment), so every target pays for its own replication inside its round, the ceiling included: its PutItems carry the stamp the data endpoint would add, so the replicator replicates them. What the data endpoints cost is measured before, on fresh clouds started in turn with and without them (\`--bypass-data-endpoint\`: the functions write to DynamoDB Local directly and the replicator stamps writes from the stream, so replication costs the same), one saturating router round each.`,
+      `Command: \`npm run bench:local\`. Stack \`prod\` at time scale 1. Closed-loop clients at ${CONCURRENCIES.join(" and ")} concurrent; per concurrency ${ROUNDS} rounds of ${ROUND_MS / 1000} s per target, the order alternating. Every request is a new calculation (\`POST /v1/calculations\`, five operations in turn), so every one is a conditional PutItem. **A round is counted until its last write was applied in ${TARGET_REGION}** (writes/s = writes ÷ time from the round's first request to that moment), so every target pays for its own replication inside its round, the ceiling included: its PutItems carry the stamp the data endpoint would add, so the replicator replicates them. What the data endpoints cost is measured before, on fresh clouds started in turn with and without them (\`--bypass-data-endpoint\`: the functions write to DynamoDB Local directly and the replicator stamps writes from the stream, so replication costs the same), each warmed up for ${ENDPOINT_WARM_UP_MS / 1000} s, then one saturating router round each.`,
       "",
       "| concurrent | target | writes/s to replicated | p50 ms | p95 ms | p99 ms | errors |",
       "|---|---|---|---|---|---|---|",

@@ -186,7 +186,6 @@ export class LocalCloud {
       replicas: [...this.regions.values()].map((runtime) => ({
         region: runtime.region,
         endpoint: runtime.dynamodb.endpoint,
-        ...(!this.options.bypassDataEndpoint && { dataEndpoint: `http://127.0.0.1:${runtime.dataPort}` }),
         tableName: TABLE_NAME,
       })),
       checkpointFile: path.join(this.options.stateDirectory, "replicator", "checkpoints.json"),

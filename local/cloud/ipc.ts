@@ -34,13 +34,8 @@ export interface DataEndpointSettings {
 
 export interface ReplicaEndpoint {
   region: string;
-  /** The region's DynamoDB Local: the stream is read here. */
+  /** The region's DynamoDB Local: the stream is read and replicated writes applied here. */
   endpoint: string;
-  /**
-   * The region's data endpoint: replicated writes are applied through it, so they take its
-   * per-item order with the region's own writes. Absent, they go to DynamoDB Local directly.
-   */
-  dataEndpoint?: string;
   tableName: string;
 }
 

@@ -1,11 +1,11 @@
 import { REPLICATION_STAMP } from "../../shared/table.js";
 
 /**
- * What the regional data endpoint does to DynamoDB's JSON protocol as it passes: find every item
- * a write touches (to stamp it, and to serialise writes of one item), stamp what a write puts
- * with when and where it was applied, and hide those stamps from whatever a read, a stream, a
- * returned old image or a failed condition hands back. Pure functions over the wire bodies
- * (DynamoDB JSON 1.0), so they are tested without a server.
+ * What the regional data endpoint does to DynamoDB's JSON protocol as it passes: stamp what a
+ * write puts with when and where it was applied, guard it so it lands only after every write of
+ * the item already applied, and hide the stamps from whatever a read, a stream, a returned old
+ * image or a failed condition hands back. Pure functions over the wire bodies (DynamoDB JSON
+ * 1.0), so they are tested without a server.
  */
 
 /** A DynamoDB attribute value on the wire; only the shapes the stamping touches are named. */
@@ -77,12 +77,6 @@ export function stampOf(item: WireItem | undefined): Stamp | undefined {
   return time === undefined || region === undefined ? undefined : { time, region };
 }
 
-/** One item a write request touches: its table, and what the request does to it. */
-export type TouchedItem =
-  | { table: string; kind: "put"; item: WireItem }
-  | { table: string; kind: "update"; key: WireItem; update: WireBody }
-  | { table: string; kind: "delete" | "check"; key: WireItem };
-
 /** A request the endpoint cannot take, with the DynamoDB error type and message the client sees. */
 export interface Refusal {
   type: "ValidationException" | "SerializationException";
@@ -105,82 +99,198 @@ export const STATEMENT_OPERATIONS = new Set(["ExecuteStatement", "BatchExecuteSt
 
 class Malformed extends Error {}
 
-function table(entry: WireBody, where: string): string {
-  if (typeof entry.TableName !== "string") throw new Malformed(`${where}: TableName must be a string`);
-  return entry.TableName;
-}
-
 function object(value: unknown, where: string): WireBody {
   if (!isObject(value)) throw new Malformed(`${where} must be an object`);
   return value;
 }
 
-function updateOf(entry: WireBody, where: string): TouchedItem {
-  if (entry.AttributeUpdates !== undefined) {
+const TIME = "#calcburstStampTime";
+const REGION = "#calcburstStampRegion";
+const TIME_VALUE = ":calcburstStampTime";
+const REGION_VALUE = ":calcburstStampRegion";
+/**
+ * The guard every stamped write carries: the item holds no stamp yet, or an earlier one. So a
+ * write stamped before another write of the item was applied (a concurrent one, or a replicated
+ * one) fails instead of landing after it, and the endpoint stamps it again and retries.
+ */
+const GUARD = `(attribute_not_exists(${TIME}) OR ${TIME} < ${TIME_VALUE})`;
+
+/** One Put or Update the endpoint stamps and guards: a PutItem or UpdateItem body, or a transaction's entry. */
+interface GuardedEntry {
+  body: WireBody;
+  kind: "put" | "update";
+  /** The client asked for the item a failed condition found; otherwise the endpoint's own request for it is hidden. */
+  clientWantsOld: boolean;
+}
+
+function guarded(body: WireBody, kind: "put" | "update", where: string): GuardedEntry {
+  if (typeof body.TableName !== "string") throw new Malformed(`${where}: TableName must be a string`);
+  if (body.Expected !== undefined || body.ConditionalOperator !== undefined) {
     throw new Malformed(
-      "the legacy AttributeUpdates parameter is not supported by the local data endpoint; use UpdateExpression",
+      "the legacy Expected parameter is not supported by the local data endpoint; use ConditionExpression",
     );
   }
-  if (entry.UpdateExpression !== undefined && typeof entry.UpdateExpression !== "string") {
-    throw new Malformed(`${where}: UpdateExpression must be a string`);
+  if (body.ConditionExpression !== undefined && typeof body.ConditionExpression !== "string") {
+    throw new Malformed(`${where}: ConditionExpression must be a string`);
   }
-  return {
-    table: table(entry, where),
-    kind: "update",
-    key: object(entry.Key, `${where}.Key`) as WireItem,
-    update: entry,
-  };
+  if (kind === "put") object(body.Item, `${where}.Item`);
+  else {
+    object(body.Key, `${where}.Key`);
+    if (body.AttributeUpdates !== undefined) {
+      throw new Malformed(
+        "the legacy AttributeUpdates parameter is not supported by the local data endpoint; use UpdateExpression",
+      );
+    }
+    if (body.UpdateExpression !== undefined && typeof body.UpdateExpression !== "string") {
+      throw new Malformed(`${where}: UpdateExpression must be a string`);
+    }
+    // SET is a reserved word, so outside a placeholder (#set, :set) it can only be the clause keyword.
+    const assignment = `${TIME} = ${TIME_VALUE}, ${REGION} = ${REGION_VALUE}`;
+    const expression = typeof body.UpdateExpression === "string" ? body.UpdateExpression : "";
+    const clause = /(?<![#:\w])SET\b/i;
+    body.UpdateExpression = clause.test(expression)
+      ? expression.replace(clause, `SET ${assignment},`)
+      : `${expression} SET ${assignment}`.trim();
+  }
+  const names =
+    kind === "put"
+      ? { [TIME]: REPLICATION_STAMP.time }
+      : { [TIME]: REPLICATION_STAMP.time, [REGION]: REPLICATION_STAMP.region };
+  if (body.ExpressionAttributeNames !== undefined)
+    object(body.ExpressionAttributeNames, `${where}.ExpressionAttributeNames`);
+  if (body.ExpressionAttributeValues !== undefined)
+    object(body.ExpressionAttributeValues, `${where}.ExpressionAttributeValues`);
+  body.ExpressionAttributeNames = { ...(body.ExpressionAttributeNames as object), ...names };
+  body.ConditionExpression =
+    body.ConditionExpression === undefined ? GUARD : `(${body.ConditionExpression}) AND ${GUARD}`;
+  const clientWantsOld = body.ReturnValuesOnConditionCheckFailure === "ALL_OLD";
+  body.ReturnValuesOnConditionCheckFailure = "ALL_OLD";
+  return { body, kind, clientWantsOld };
+}
+
+/** How an answer to a guarded write came out. */
+export type WriteVerdict =
+  /** Applied, or failed for the client's own reasons: the answer goes to the client. */
+  | { kind: "final" }
+  /** Only the guard failed: a later write of the item got there first. Stamp later than `after` and retry. */
+  | { kind: "retry"; after: string };
+
+const errorType = (body: WireBody) =>
+  String(body.__type ?? "")
+    .split("#")
+    .pop() ?? "";
+
+/**
+ * A write the endpoint stamps: every Put and Update in it carries the applied time and the guard.
+ * The same request is sent again, stamped anew, while only the guard fails.
+ */
+export class StampedWrite {
+  constructor(
+    readonly request: WireBody,
+    private readonly entries: readonly GuardedEntry[],
+  ) {}
+
+  /** This attempt's stamp, on every entry (the item's attributes, or the SET's values) and in its guard. */
+  stamp(stamp: Stamp): void {
+    for (const entry of this.entries) {
+      const values: WireBody = { ...(entry.body.ExpressionAttributeValues as object), [TIME_VALUE]: { N: stamp.time } };
+      if (entry.kind === "put") {
+        const item = entry.body.Item as WireItem;
+        item[REPLICATION_STAMP.time] = { N: stamp.time };
+        item[REPLICATION_STAMP.region] = { S: stamp.region };
+      } else {
+        values[REGION_VALUE] = { S: stamp.region };
+      }
+      entry.body.ExpressionAttributeValues = values;
+    }
+  }
+
+  /** Whether DynamoDB's error answer means only the guard failed, and the latest stamp it found. */
+  verdict(answer: WireBody, stamp: Stamp): WriteVerdict {
+    const ours = stampMicros(stamp.time);
+    const later = (item: unknown) => {
+      const found = isObject(item) ? stampOf(item as WireItem) : undefined;
+      return found !== undefined && stampMicros(found.time) >= ours ? found.time : undefined;
+    };
+    if (errorType(answer) === "ConditionalCheckFailedException") {
+      const after = later(answer.Item);
+      return after === undefined ? { kind: "final" } : { kind: "retry", after };
+    }
+    if (errorType(answer) !== "TransactionCanceledException" || !Array.isArray(answer.CancellationReasons)) {
+      return { kind: "final" };
+    }
+    const items = Array.isArray(this.request.TransactItems) ? this.request.TransactItems : [];
+    let after: string | undefined;
+    for (const [index, reason] of answer.CancellationReasons.entries()) {
+      if (!isObject(reason) || reason.Code === "None" || reason.Code === undefined) continue;
+      const entry = items[index];
+      const isGuarded =
+        isObject(entry) && this.entries.some((one) => one.body === entry.Put || one.body === entry.Update);
+      const found = reason.Code === "ConditionalCheckFailed" && isGuarded ? later(reason.Item) : undefined;
+      // Any other failure is the client's: the transaction fails whatever the stamp.
+      if (found === undefined) return { kind: "final" };
+      after = after === undefined || stampMicros(found) > stampMicros(after) ? found : after;
+    }
+    return after === undefined ? { kind: "final" } : { kind: "retry", after };
+  }
+
+  /** Removes from an error answer the old items only the endpoint asked for. */
+  hideUnaskedItems(answer: WireBody): void {
+    if (isObject(answer) && this.entries.length === 1 && this.entries[0]?.clientWantsOld === false) delete answer.Item;
+    const items = Array.isArray(this.request.TransactItems) ? this.request.TransactItems : [];
+    for (const [index, reason] of (Array.isArray(answer.CancellationReasons)
+      ? answer.CancellationReasons
+      : []
+    ).entries()) {
+      const entry = items[index];
+      const guardedEntry = this.entries.find(
+        (one) => isObject(entry) && (one.body === entry.Put || one.body === entry.Update),
+      );
+      if (isObject(reason) && guardedEntry?.clientWantsOld === false) delete reason.Item;
+    }
+  }
 }
 
 /**
- * Every item a write request touches, or why the endpoint refuses it. The shape is checked as far
- * as stamping needs; anything else wrong is left to DynamoDB Local to refuse.
+ * What a write request needs: stamping and its guard (a StampedWrite), nothing (a deletion, which
+ * the replicator applies to the very version it removed), or a refusal. Anything else wrong with
+ * the request is left to DynamoDB Local to refuse.
  */
-export function touchedItems(operation: string, body: unknown): TouchedItem[] | Refusal {
+export function planWrite(operation: string, body: unknown): StampedWrite | "pass" | Refusal {
   try {
     const request = object(body, "the request body");
     switch (operation) {
       case "PutItem":
-        return [{ table: table(request, "PutItem"), kind: "put", item: object(request.Item, "Item") as WireItem }];
+        return new StampedWrite(request, [guarded(request, "put", "PutItem")]);
       case "UpdateItem":
-        return [updateOf(request, "UpdateItem")];
-      case "DeleteItem":
-        return [{ table: table(request, "DeleteItem"), kind: "delete", key: object(request.Key, "Key") as WireItem }];
-      case "BatchWriteItem":
-        return Object.entries(object(request.RequestItems, "RequestItems")).flatMap(([name, requests]) => {
-          if (!Array.isArray(requests)) throw new Malformed(`RequestItems.${name} must be a list`);
-          return requests.map((entry, index): TouchedItem => {
-            const where = `RequestItems.${name}[${index}]`;
-            const one = object(entry, where);
-            if (one.PutRequest !== undefined) {
-              return {
-                table: name,
-                kind: "put",
-                item: object(object(one.PutRequest, where).Item, `${where}.Item`) as WireItem,
-              };
-            }
-            const key = object(object(one.DeleteRequest, `${where}.DeleteRequest`).Key, `${where}.Key`);
-            return { table: name, kind: "delete", key: key as WireItem };
-          });
-        });
+        return new StampedWrite(request, [guarded(request, "update", "UpdateItem")]);
       case "TransactWriteItems": {
         if (!Array.isArray(request.TransactItems)) throw new Malformed("TransactItems must be a list");
-        return request.TransactItems.map((entry, index): TouchedItem => {
-          const where = `TransactItems[${index}]`;
-          const one = object(entry, where);
-          if (one.Put !== undefined) {
-            const put = object(one.Put, `${where}.Put`);
-            return { table: table(put, where), kind: "put", item: object(put.Item, `${where}.Item`) as WireItem };
+        const entries = request.TransactItems.flatMap((entry, index): GuardedEntry[] => {
+          const one = object(entry, `TransactItems[${index}]`);
+          if (one.Put !== undefined)
+            return [guarded(object(one.Put, `TransactItems[${index}].Put`), "put", `TransactItems[${index}]`)];
+          if (one.Update !== undefined) {
+            return [guarded(object(one.Update, `TransactItems[${index}].Update`), "update", `TransactItems[${index}]`)];
           }
-          if (one.Update !== undefined) return updateOf(object(one.Update, `${where}.Update`), where);
-          const [kind, inner] =
-            one.Delete !== undefined ? (["delete", one.Delete] as const) : (["check", one.ConditionCheck] as const);
-          const entryBody = object(inner, where);
-          return { table: table(entryBody, where), kind, key: object(entryBody.Key, `${where}.Key`) as WireItem };
+          return [];
         });
+        return new StampedWrite(request, entries);
       }
+      case "BatchWriteItem":
+        for (const [name, requests] of Object.entries(object(request.RequestItems, "RequestItems"))) {
+          if (!Array.isArray(requests)) throw new Malformed(`RequestItems.${name} must be a list`);
+          for (const [index, entry] of requests.entries()) {
+            if (object(entry, `RequestItems.${name}[${index}]`).PutRequest !== undefined) {
+              throw new Malformed(
+                "BatchWriteItem puts are not supported by the local data endpoint: a batch's items cannot carry the condition that orders a region's writes of an item; use PutItem or TransactWriteItems",
+              );
+            }
+          }
+        }
+        return "pass";
       default:
-        return [];
+        return "pass";
     }
   } catch (error) {
     if (error instanceof Malformed) return { type: "ValidationException", message: error.message };
@@ -188,37 +298,7 @@ export function touchedItems(operation: string, body: unknown): TouchedItem[] | 
   }
 }
 
-const STAMP_NAMES = {
-  "#calcburstStampTime": REPLICATION_STAMP.time,
-  "#calcburstStampRegion": REPLICATION_STAMP.region,
-};
-const STAMP_ASSIGNMENT = "#calcburstStampTime = :calcburstStampTime, #calcburstStampRegion = :calcburstStampRegion";
-
-/** Stamps what the touched items will hold once the request is applied, in place (one stamp: one step). */
-export function stampTouched(touched: readonly TouchedItem[], stamp: Stamp): void {
-  for (const entry of touched) {
-    if (entry.kind === "put") {
-      entry.item[REPLICATION_STAMP.time] = { N: stamp.time };
-      entry.item[REPLICATION_STAMP.region] = { S: stamp.region };
-    } else if (entry.kind === "update") {
-      const { update } = entry;
-      const expression = typeof update.UpdateExpression === "string" ? update.UpdateExpression : "";
-      // SET is a reserved word, so outside a placeholder (#set, :set) it can only be the clause keyword.
-      const clause = /(?<![#:\w])SET\b/i;
-      update.UpdateExpression = clause.test(expression)
-        ? expression.replace(clause, `SET ${STAMP_ASSIGNMENT},`)
-        : `${expression} SET ${STAMP_ASSIGNMENT}`.trim();
-      update.ExpressionAttributeNames = { ...(update.ExpressionAttributeNames as object), ...STAMP_NAMES };
-      update.ExpressionAttributeValues = {
-        ...(update.ExpressionAttributeValues as object),
-        ":calcburstStampTime": { N: stamp.time },
-        ":calcburstStampRegion": { S: stamp.region },
-      };
-    }
-  }
-}
-
-/** JSON with object keys sorted, so one key always gives one lock name. */
+/** JSON with object keys sorted: one text per value, whatever order the attributes came in. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (isObject(value)) {
@@ -226,13 +306,6 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(",")}}`;
   }
   return JSON.stringify(value);
-}
-
-/** The name of the lock that serialises writes of one item: its table and its key attributes. */
-export function lockName(entry: TouchedItem, keyAttributes: readonly string[]): string {
-  const source = entry.kind === "put" ? entry.item : entry.key;
-  const key = Object.fromEntries(keyAttributes.map((name) => [name, source[name] ?? null]));
-  return `${entry.table}\u0000${canonicalJson(key)}`;
 }
 
 /** Whether a PartiQL request only reads: what the endpoint lets through (it could not stamp a write). */

@@ -18,7 +18,6 @@ import {
 import { Counter, Histogram, Registry } from "prom-client";
 import { REPLICATION_METRICS } from "../../shared/metrics.js";
 import type { ReplicaEndpoint } from "../cloud/ipc.js";
-import { REPLICATED_WRITE_HEADER } from "../data/endpoint.js";
 import { stampMicros } from "../data/stamps.js";
 import type { CheckpointStore } from "./checkpoints.js";
 import { decide, type ReplicationDecision, replicatedDelete, replicatedPut } from "./resolve.js";
@@ -155,18 +154,9 @@ export class PairReplicator {
     });
     this.targetTable = new DynamoDBClient({
       ...CLIENT_OPTIONS,
-      endpoint: deps.target.dataEndpoint ?? deps.target.endpoint,
+      endpoint: deps.target.endpoint,
       region: deps.target.region,
     });
-    // The target's data endpoint keeps these writes' stamps and orders them with its own writes.
-    this.targetTable.middlewareStack.add(
-      (next) => (args) => {
-        const request = args.request as { headers?: Record<string, string> };
-        if (request.headers !== undefined) request.headers[REPLICATED_WRITE_HEADER] = "1";
-        return next(args);
-      },
-      { step: "build", name: "calcburstReplicatedWrite" },
-    );
   }
 
   status(): PairStatus {

@@ -7,7 +7,8 @@ import { compareReplicas } from "../replicator/convergence.js";
 import type { PairReplicator } from "../replicator/replicator.js";
 import { calculationItem, useReplicaHarness } from "./support/replicas.js";
 
-// Random interleavings of the function's writes in two regions with the replication of each
+// Random interleavings of writes in two regions (the function's conditional ones and a hand-made
+// client's unconditional ones, all through the data endpoints) with the replication of each
 // region's changes to the other (in stream order, but at any moment, and re-offered as after a
 // replicator crash), run on the real data endpoints, the real replicator code and a real
 // DynamoDB Local. Whatever the interleaving, once every change has been delivered both regions
@@ -18,7 +19,7 @@ const other = (region: string): string => (region === A ? B : A);
 const harness = useReplicaHarness([A, B]);
 
 type Step =
-  | { kind: "write"; region: string; key: number; value: number; expired: boolean }
+  | { kind: "write"; region: string; key: number; value: number; expired: boolean; unconditional: boolean }
   | { kind: "deliver"; from: string }
   | { kind: "redeliver"; from: string };
 
@@ -31,6 +32,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     value: fc.integer({ min: 1, max: 9 }),
     // An item written already expired may be overwritten by the next write of its key.
     expired: fc.boolean(),
+    // A hand-made client's unconditional put, through the same endpoint.
+    unconditional: fc.boolean(),
   }),
   fc.record({ kind: fc.constant("deliver" as const), from: region }),
   fc.record({ kind: fc.constant("redeliver" as const), from: region }),
@@ -83,7 +86,10 @@ describe("replication under random interleavings", () => {
             const id = `${prefix}${next.key}`;
             const expiresAt = next.expired ? Math.floor(Date.now() / 1000) - 60 : undefined;
             const item = calculationItem(id, String(next.value), next.region, expiresAt);
-            if (await harness.writeAsFunction(next.region, item)) {
+            const applied = next.unconditional
+              ? await harness.overwrite(next.region, item).then(() => true)
+              : await harness.writeAsFunction(next.region, item);
+            if (applied) {
               const image = await harness.raw(next.region, id);
               if (image !== undefined) streams.get(next.region)?.push(change(image));
             }

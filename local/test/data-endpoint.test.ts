@@ -8,6 +8,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
@@ -18,15 +19,16 @@ import {
 } from "@aws-sdk/client-dynamodb-streams";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPLICATION_STAMP } from "../../shared/table.js";
-import { stampMicros, stampOf, type WireItem } from "../data/stamps.js";
+import { formatMicros, stampMicros, stampOf, type WireItem } from "../data/stamps.js";
 import { localDynamoDbClient } from "../dynamodb/tables.js";
 import { compareReplicas } from "../replicator/convergence.js";
 import { calculationItem, useReplicaHarness } from "./support/replicas.js";
 import { readStream } from "./support/streams.js";
 
 // The regional data endpoint (local/data/) as any DynamoDB client meets it, against a real
-// DynamoDB Local: what it stamps, what it hides, what it refuses, and that nothing a client
-// sends can stop it or slip a write past its stamps.
+// DynamoDB Local: what it stamps, what it hides, what it refuses, that a write lands only after
+// every write of its item already applied, and that nothing a client sends can stop it or slip a
+// write past its stamps.
 
 const REGION = "us-east-1";
 const harness = useReplicaHarness([REGION]);
@@ -171,6 +173,86 @@ describe("the data endpoint", () => {
     expect(answer.status, answer.body).toBe(400);
     expect(JSON.parse(answer.body).__type).toMatch(/#(ValidationException|SerializationException)$/);
     expect(after.Item).toBeDefined();
+  });
+
+  it("refuses a batch that puts items, which could not carry the guard, and passes one that only deletes", async () => {
+    const puts = await raw(
+      "BatchWriteItem",
+      JSON.stringify({
+        RequestItems: { [tableName]: [{ PutRequest: { Item: calculationItem("batched", "1", REGION) } }] },
+      }),
+    );
+    const deletes = await raw(
+      "BatchWriteItem",
+      JSON.stringify({ RequestItems: { [tableName]: [{ DeleteRequest: { Key: { id: { S: "chunked-request" } } } }] } }),
+    );
+
+    expect(puts.status).toBe(400);
+    expect(JSON.parse(puts.body).message).toMatch(/BatchWriteItem puts are not supported by the local data endpoint/);
+    expect(deletes.status, deletes.body).toBe(200);
+    expect(await harness.raw(REGION, "chunked-request")).toBeUndefined();
+  });
+
+  it("lands a write after a later one already applied (a replicated one), stamped later still", async () => {
+    // Prepare: the item holds a version applied a minute from now in another region, as if
+    // replicated from a region whose clock runs ahead.
+    const ahead = { time: formatMicros((BigInt(Date.now()) + 60_000n) * 1000n), region: "eu-west-1" };
+    await harness.putRaw(REGION, {
+      ...calculationItem("replicated-ahead", "1", "eu-west-1"),
+      [REPLICATION_STAMP.time]: { N: ahead.time },
+      [REPLICATION_STAMP.region]: { S: ahead.region },
+    });
+
+    // Act: an unconditional write through the endpoint, whose first stamp is earlier.
+    await client.send(
+      new PutItemCommand({ TableName: tableName, Item: calculationItem("replicated-ahead", "2", REGION) as never }),
+    );
+
+    // Assess: it landed (as it would on AWS, applied after), with a stamp after the one it found.
+    const stored = await harness.raw(REGION, "replicated-ahead");
+    expect(stored?.result?.N).toBe("2");
+    expect(stampMicros(stampOf(stored)?.time ?? "0")).toBeGreaterThan(stampMicros(ahead.time));
+  });
+
+  it("keeps a client's own condition: its failure answers without the old item unless the client asked", async () => {
+    const refused = await client
+      .send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: calculationItem("large-2", "3", REGION) as never,
+          ConditionExpression: "attribute_not_exists(id)",
+        }),
+      )
+      .catch((error: unknown) => error);
+    const cancelled = await client
+      .send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: tableName, Item: calculationItem("in-a-transaction", "4", REGION) as never } },
+            {
+              ConditionCheck: {
+                TableName: tableName,
+                Key: { id: { S: "large-2" } },
+                ConditionExpression: "attribute_not_exists(id)",
+              },
+            },
+          ],
+        }),
+      )
+      .catch((error: unknown) => error);
+    const applied = await client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: { TableName: tableName, Item: calculationItem("in-a-transaction", "5", REGION) as never } },
+        ],
+      }),
+    );
+
+    expect(refused).toBeInstanceOf(ConditionalCheckFailedException);
+    expect((refused as ConditionalCheckFailedException).Item).toBeUndefined();
+    expect((cancelled as Error).name).toBe("TransactionCanceledException");
+    expect(applied.$metadata.httpStatusCode).toBe(200);
+    expect(stampOf(await harness.raw(REGION, "in-a-transaction"))?.region).toBe(REGION);
   });
 
   it("writes nothing it did not stamp", async () => {

@@ -22,6 +22,8 @@ export interface ReplicaHarness {
   regions: Record<string, HarnessRegion>;
   /** The function's write: a conditional put through the region's data endpoint; whether it was applied. */
   writeAsFunction(region: string, item: WireItem): Promise<boolean>;
+  /** An unconditional put through the region's data endpoint, as a hand-made client may send. */
+  overwrite(region: string, item: WireItem): Promise<void>;
   /** An item as stored, stamps included, read from DynamoDB Local itself. */
   raw(region: string, id: string): Promise<WireItem | undefined>;
   /** Every item of a region's table, stamps included (the health sentinel left out). */
@@ -78,6 +80,11 @@ export function useReplicaHarness(regions: readonly string[]): ReplicaHarness {
         throw error;
       }
     };
+    harness.overwrite = async (region, item) => {
+      await viaEndpoint
+        .get(region)
+        ?.send(new PutItemCommand({ TableName: regionOf(region).tableName, Item: item as never }));
+    };
     harness.raw = async (region, id) => {
       const { Item } = await client.send(
         new GetItemCommand({ TableName: regionOf(region).tableName, Key: { id: { S: id } }, ConsistentRead: true }),
@@ -106,7 +113,6 @@ export function useReplicaHarness(regions: readonly string[]): ReplicaHarness {
       const replica = (region: string) => ({
         region,
         endpoint: database.endpoint,
-        dataEndpoint: regionOf(region).endpoint.url,
         tableName: regionOf(region).tableName,
       });
       const pair = new PairReplicator({
