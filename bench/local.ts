@@ -234,8 +234,10 @@ function processesOf(state: CloudState): { name: string; pid: number }[] {
   for (const [region, runtime] of Object.entries(state.regions)) {
     const role = region === SOURCE_REGION ? "" : " (replicated writes, health checks)";
     named.push(
-      { name: `${region} API process (API Gateway + Lambda emulation, function, SDK)${role}`, pid: runtime.api.pid },
-      { name: `${region} data endpoint${role}`, pid: runtime.data.pid },
+      {
+        name: `${region} API process (API Gateway + Lambda emulation, function, SDK, data endpoint)${role}`,
+        pid: runtime.api.pid,
+      },
       { name: `${region} DynamoDB Local (JVM)${role}`, pid: runtime.dynamodb.pid },
     );
   }
@@ -275,6 +277,7 @@ function categoryOf(url: string, functionName: string): string | undefined {
   if (url.endsWith(HANDLER_BUNDLE) || url.includes("/dist/functions/"))
     return "function (validation, engine, logging, metrics)";
   if (url.includes("/local/region/")) return "API Gateway + Lambda emulation";
+  if (url.includes("/local/data/")) return "data endpoint (stamping, hiding, forwarding)";
   return undefined;
 }
 

@@ -218,7 +218,7 @@ function printStatus(status: CloudStatus): void {
   for (const [name, region] of Object.entries(state.regions)) {
     console.log(`  ${`${name} API`.padEnd(31)} pid ${region.api.pid ?? "(stopped)"}   ${region.api.url}`);
     console.log(
-      `  ${`${name} data endpoint`.padEnd(31)} pid ${region.data.pid ?? "(restarting)"}   ${region.data.endpoint}`,
+      `  ${`${name} data endpoint`.padEnd(31)} ${region.data.pid === null ? "(bypassed)" : "(in the API process)"}   ${region.data.endpoint}`,
     );
     console.log(`  ${`${name} DynamoDB Local`.padEnd(31)} pid ${region.dynamodb.pid}   ${region.dynamodb.endpoint}`);
   }

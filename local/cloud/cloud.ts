@@ -10,7 +10,7 @@ import type { ReplicationStatus } from "../replicator/replicator.js";
 import { HealthChecks, type RegionHealth } from "../router/health-checks.js";
 import { LatencyResolver } from "../router/resolver.js";
 import { type Router, startRouter, TARGET_REGION_HEADER } from "../router/server.js";
-import type { DataEndpointSettings, RegionSettings, RegionStats, ReplicatorSettings } from "./ipc.js";
+import type { RegionSettings, RegionStats, ReplicatorSettings } from "./ipc.js";
 import { NodeChild } from "./node-child.js";
 
 export const TABLE_NAME = "calcburst-calculations";
@@ -50,8 +50,7 @@ interface RegionRuntime {
   /** The region's platform metrics (throttles), scraped by its Prometheus. */
   metricsPort: number;
   dynamodb: DynamoDbLocal;
-  /** The region's DynamoDB endpoint (local/data/): stamps writes, hides the stamps. */
-  data: NodeChild;
+  /** Where the region's data endpoint (local/data/), hosted in its API process, listens. */
   dataPort: number;
   api: NodeChild;
   faults: Set<FaultMode>;
@@ -80,7 +79,10 @@ export interface CloudState {
     {
       api: { url: string; pid: number | null };
       dynamodb: { endpoint: string; pid: number };
-      /** What the region's function calls: the data endpoint in front of DynamoDB Local. */
+      /**
+       * What the region's function calls: the data endpoint in front of DynamoDB Local, hosted
+       * in the region's API process (so its pid is the API's).
+       */
       data: { endpoint: string; pid: number | null };
       faults: FaultMode[];
       faultSince: string | null;
@@ -161,6 +163,9 @@ export class LocalCloud {
       dynamodbEndpoint: this.options.bypassDataEndpoint
         ? runtime.dynamodb.endpoint
         : `http://127.0.0.1:${runtime.dataPort}`,
+      ...(!this.options.bypassDataEndpoint && {
+        dataEndpoint: { port: runtime.dataPort, upstream: runtime.dynamodb.endpoint },
+      }),
       timeoutMs: config.lambdaTimeoutSeconds * 1000,
       concurrency: config.lambdaReservedConcurrency,
       throttleRatePerSecond: config.apiThrottlingRateLimit,
@@ -195,10 +200,6 @@ export class LocalCloud {
       pollIntervalMs: REPLICATOR_POLL_MS,
       stampAtStream: this.options.bypassDataEndpoint === true,
     };
-  }
-
-  private dataEndpointSettings(runtime: Pick<RegionRuntime, "region" | "dataPort" | "dynamodb">): DataEndpointSettings {
-    return { region: runtime.region, port: runtime.dataPort, upstream: runtime.dynamodb.endpoint };
   }
 
   /** A child that dies unasked is restarted, as Lambda and a process supervisor would. */
@@ -242,13 +243,6 @@ export class LocalCloud {
         dynamodb,
         faults: new Set(),
         faultSince: null,
-        data: new NodeChild({
-          name: `${region} data endpoint`,
-          script: path.join(__dirname, "..", "data", "main.ts"),
-          settings: () => this.dataEndpointSettings(runtime),
-          logFile: path.join(this.logDirectory, `data-${region}.log`),
-          onUnexpectedExit: (code, signal) => this.restartLater(runtime.data, code, signal),
-        }),
         api: new NodeChild({
           name: `${region} API`,
           script: path.join(__dirname, "..", "region", "main.ts"),
@@ -271,16 +265,6 @@ export class LocalCloud {
 
     if (this.options.bypassDataEndpoint) {
       this.progress("benchmark mode: the functions write to DynamoDB Local directly, without the data endpoints");
-    } else {
-      this.progress("starting the data endpoints (each region's DynamoDB: stamps writes for replication) ...");
-      await Promise.all(
-        [...this.regions.values()].map(async (runtime) => {
-          await runtime.data.start();
-          this.progress(
-            `  ${runtime.region}: data endpoint http://127.0.0.1:${runtime.dataPort} (pid ${runtime.data.pid})`,
-          );
-        }),
-      );
     }
 
     this.progress("starting the regional APIs (API Gateway + Lambda emulation) ...");
@@ -484,7 +468,10 @@ export class LocalCloud {
           {
             api: { url: `http://127.0.0.1:${runtime.port}`, pid: runtime.api.pid ?? null },
             dynamodb: { endpoint: runtime.dynamodb.endpoint, pid: runtime.dynamodb.pid },
-            data: { endpoint: `http://127.0.0.1:${runtime.dataPort}`, pid: runtime.data.pid ?? null },
+            data: {
+              endpoint: `http://127.0.0.1:${runtime.dataPort}`,
+              pid: this.options.bypassDataEndpoint ? null : (runtime.api.pid ?? null),
+            },
             faults: [...runtime.faults],
             faultSince: runtime.faultSince,
           },
@@ -550,7 +537,6 @@ export class LocalCloud {
     await this.router?.close().catch(() => undefined);
     await this.replicator?.stop().catch(() => undefined);
     await Promise.all([...this.regions.values()].map((runtime) => runtime.api.stop().catch(() => undefined)));
-    await Promise.all([...this.regions.values()].map((runtime) => runtime.data.stop().catch(() => undefined)));
     await Promise.all([...this.regions.values()].map((runtime) => runtime.dynamodb.stop().catch(() => undefined)));
     await this.monitoring?.stop().catch(() => undefined);
     rmSync(this.stateFile, { force: true });

@@ -9,7 +9,13 @@ export interface RegionSettings {
   port: number;
   bundlePath: string;
   tableName: string;
+  /** What the function's DynamoDB client calls: the data endpoint, or DynamoDB Local when bypassed. */
   dynamodbEndpoint: string;
+  /**
+   * The region's data endpoint, hosted in this process: it is only ever called by this region's
+   * function, so it lives and dies with it, and a write costs no extra process hop.
+   */
+  dataEndpoint?: { port: number; upstream: string };
   timeoutMs: number;
   concurrency: number;
   throttleRatePerSecond: number;
@@ -23,13 +29,6 @@ export interface RegionSettings {
   /** The regional Prometheus's receiver; absent when the cloud runs without monitoring. */
   remoteWriteUrl?: string;
   metricsFlushIntervalMs: number;
-}
-
-export interface DataEndpointSettings {
-  region: string;
-  port: number;
-  /** The region's DynamoDB Local, where the endpoint sends what it receives. */
-  upstream: string;
 }
 
 export interface ReplicaEndpoint {

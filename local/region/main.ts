@@ -9,6 +9,7 @@ import { KILL_SWITCH_VARIABLE } from "../../shared/env.js";
 import { PLATFORM_METRICS } from "../../shared/metrics.js";
 import { HEALTH_ROUTE } from "../../shared/stack-config.js";
 import { type RegionSettings, readSettings, type SupervisorMessage, send, stopWithSupervisor } from "../cloud/ipc.js";
+import { startDataEndpoint } from "../data/endpoint.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
 import { LambdaEmulator, TokenBucket } from "./lambda.js";
 import { startRegionServer } from "./server.js";
@@ -43,6 +44,10 @@ async function main(): Promise<void> {
     });
   });
   await new Promise<void>((resolve) => metricsServer.listen(settings.metricsPort, "127.0.0.1", resolve));
+  const dataEndpoint =
+    settings.dataEndpoint === undefined
+      ? undefined
+      : await startDataEndpoint({ region: settings.region, ...settings.dataEndpoint });
   const lambda = new LambdaEmulator({
     bundlePath: settings.bundlePath,
     timeoutMs: settings.timeoutMs,
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
     await server.close();
     // Each instance's last metrics flush, as Lambda's SIGTERM to retiring environments.
     await lambda.shutdown();
+    await dataEndpoint?.close();
     metricsServer.close();
   });
 
