@@ -563,7 +563,7 @@ async function main(): Promise<void> {
       "",
       `A batch of 100 items against ${SOURCE_REGION} DynamoDB Local, ${BATCHES} batches each way, alternating: as four BatchWriteItem calls of 25 side by side (what the route did before: unconditional, it could overwrite an acknowledged write) took p50 ${fixed(strategies.batchWrite.p50)} ms, p95 ${fixed(strategies.batchWrite.p95)} ms; as 100 conditional PutItems, 25 in flight (what it does now) p50 ${fixed(strategies.conditional.p50)} ms, p95 ${fixed(strategies.conditional.p95)} ms (${fixed(strategies.conditional.p50 / strategies.batchWrite.p50, 2)}× at p50). The whole route through the router, a batch of 100: p50 ${fixed(batchRoute.p50)} ms, p95 ${fixed(batchRoute.p95)} ms. On AWS both cost the same write capacity per item (one write unit per item up to 1 KB).`,
       "",
-      "Everything shares the same two cores: the load generator, the router, two region APIs, two data endpoints, two JVMs and the replicator. The lag is the age of each write (now − the time its data endpoint applied it) when the replicator applied it in the other region, so it includes DynamoDB Local's stream delay and the replicator's 20 ms idle poll.",
+      "Everything shares the same two cores: the load generator, the router, two region APIs (each hosting its region's data endpoint), two JVMs and the replicator. The lag is the age of each write (now − the time its data endpoint applied it) when the replicator applied it in the other region, so it includes DynamoDB Local's stream delay and the replicator's 20 ms idle poll.",
     ]);
   } finally {
     await stopAll();
