@@ -84,7 +84,7 @@ export function renderTimeline(report: DrillReport): string {
  * the races and the moment every region was read back marked.
  */
 function conflictTimeline(report: ConflictReport): string {
-  const [width, height, left, right, top, plotHeight] = [960, 360, 60, 20, 50, 240];
+  const [width, height, left, right, top, plotHeight] = [960, 370, 60, 20, 60, 240];
   const plotWidth = width - left - right;
   const start = Date.parse(report.times.startedAt);
   const totalMs = Math.max(1, Date.parse(report.times.finishedAt) - start);
@@ -126,9 +126,11 @@ function conflictTimeline(report: ConflictReport): string {
     [report.times.settledAt, "read back"],
   ] as const) {
     const at = x(Date.parse(iso) - start);
+    // A label near the right edge goes on the line's left, so it is not cut off.
+    const anchor = at > width - right - 80 ? "end" : "start";
     parts.push(
       `<line x1="${at.toFixed(1)}" y1="${top - 8}" x2="${at.toFixed(1)}" y2="${top + plotHeight}" stroke="#000" stroke-width="2" stroke-dasharray="5,3"/>`,
-      `<text x="${(at + 4).toFixed(1)}" y="${top - 10}" font-size="11">${escapeXml(label)}</text>`,
+      `<text x="${(anchor === "end" ? at - 4 : at + 4).toFixed(1)}" y="${top - 10}" font-size="11" text-anchor="${anchor}">${escapeXml(label)}</text>`,
     );
   }
   const axis = [0, 0.5, 1].map(
@@ -144,12 +146,14 @@ function conflictTimeline(report: ConflictReport): string {
       `<rect x="${left + (index % 3) * 290}" y="${height - 40 + Math.floor(index / 3) * 16}" width="12" height="12" fill="${kind.colour}"/><text x="${left + (index % 3) * 290 + 16}" y="${height - 30 + Math.floor(index / 3) * 16}" font-size="12">${escapeXml(kind.label)}</text>`,
   );
   const { measured } = report;
-  const title = `conflict drill over ${report.regions.join(", ")} (${report.target}): ${measured.pairs} racing pairs, same-region lost ${measured.sameRegionAcknowledgedLost}, cross-region superseded ${measured.crossRegionAcknowledgedSuperseded}, ${measured.divergence.divergentItems} items differ — ${report.passed ? "passed" : "FAILED"}`;
+  const title = `conflict drill over ${report.regions.join(", ")} (${report.target}): ${report.passed ? "passed" : "FAILED"}`;
+  const subtitle = `${measured.pairs} racing pairs · same-region acknowledged writes lost ${measured.sameRegionAcknowledgedLost} · cross-region superseded ${measured.crossRegionAcknowledgedSuperseded} · ${measured.divergence.divergentItems} items differ between regions`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
-    `<title>${escapeXml(title)}</title>`,
+    `<title>${escapeXml(`${title}; ${subtitle}`)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${left}" y="22" font-size="13" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="${left}" y="18" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="${left}" y="34" font-size="12">${escapeXml(subtitle)}</text>`,
     `<text x="12" y="${top + plotHeight / 2}" font-size="11" transform="rotate(-90 12 ${top + plotHeight / 2})">requests sent per slice</text>`,
     `<rect x="${left}" y="${top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#ccc"/>`,
     ...parts,
