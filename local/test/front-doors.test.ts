@@ -1,6 +1,8 @@
+import { Agent, request as httpRequest } from "node:http";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PROBLEM_TYPE_PREFIX } from "../../shared/problem.js";
+import { ANNOUNCED_IDLE_SECONDS } from "../http/front-door.js";
 import { pidsOf, type RunningCloud, useCloud } from "./support/cloud.js";
 import { firstBody, type RawExchange, sendRaw } from "./support/raw-http.js";
 
@@ -143,6 +145,31 @@ describe("the front doors of the local cloud", () => {
     expect(((await response.json()) as { type: string }).type).toBe(`${PROBLEM_TYPE_PREFIX}invalid-json`);
   });
 
+  it("keeps an idle keep-alive socket open well past the timeout it announces, so a late client's reuse is answered", async () => {
+    // Prepare: one pooled connection to each door, kept by an agent that, like the router's before
+    // issue 12, never lets an idle socket go by itself.
+    const running = cloud();
+    const { "control endpoint": control, replicator, ...servingHealth } = frontDoors(running);
+    const probes = [
+      ...Object.values(servingHealth).map((url) => `${url}/health`),
+      `${control}/health-checks`,
+      `${replicator}/status`,
+    ];
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await Promise.all(probes.map((url) => getOnAgent(url, agent)));
+
+    // Act: the client's event loop stalls past the announced timeout and Node's one-second grace,
+    // as on a busy machine; the doors, in other processes, go on. A stall is the fault injected
+    // here, not a wait for something to happen.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, (ANNOUNCED_IDLE_SECONDS + 2) * 1000);
+    const second = await Promise.all(probes.map((url) => getOnAgent(url, agent)));
+    agent.destroy();
+
+    // Assess
+    expect(first.map((exchange) => exchange.keepAlive)).toEqual(first.map(() => `timeout=${ANNOUNCED_IDLE_SECONDS}`));
+    expect(second).toEqual(second.map(() => ({ status: 200, reusedSocket: true, keepAlive: expect.any(String) })));
+  });
+
   it("answers any request line, headers and body with a status or a clean close, and keeps serving", async () => {
     // Prepare
     const running = cloud();
@@ -164,6 +191,28 @@ describe("the front doors of the local cloud", () => {
     await expectEveryoneServing(running, pids);
   });
 });
+
+/** A GET of `url` on `agent`'s pooled socket, and whether the socket had served before. */
+function getOnAgent(url: string, agent: Agent): Promise<{ status: number; reusedSocket: boolean; keepAlive: string }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { hostname: target.hostname, port: target.port, path: target.pathname, agent },
+      (answer) => {
+        answer.resume();
+        answer.on("end", () =>
+          resolve({
+            status: answer.statusCode ?? 0,
+            reusedSocket: outgoing.reusedSocket,
+            keepAlive: String(answer.headers["keep-alive"] ?? "none"),
+          }),
+        );
+      },
+    );
+    outgoing.on("error", (error: NodeJS.ErrnoException) => reject(new Error(`${url}: ${error.code ?? error.message}`)));
+    outgoing.end();
+  });
+}
 
 const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,12}$/);
 const anyText = (maxLength: number) => fc.string({ unit: "binary", maxLength });
