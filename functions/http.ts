@@ -90,7 +90,58 @@ export function routePath(event: APIGatewayProxyEventV2): string {
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
-/** Reads the body as JSON: 413 over the limit, 415 for a non-JSON content type, 400 if unparseable. */
+// A byte-order mark stays in, so JSON.parse refuses it as it does in a text body.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Only a number token with an exponent of 3+ digits or a run of 200+ digits can leave a double's range. */
+const MAYBE_BEYOND_DOUBLE = /[eE][+-]?\d{3}|\d{200}/;
+const NUMBER_TOKEN = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const STRING_TOKEN = /"(?:[^"\\]|\\.)*"/y;
+
+/**
+ * Number tokens of valid JSON text that JSON.parse would flush to 0 (`1e-400`) or to ±Infinity
+ * (`1e400`), replaced by the nearest double that keeps their side of the range: the smallest
+ * positive double, or the largest. So an operand that is too small reaches the range check as
+ * the non-zero number it is (422), never as 0, and one too large as a number (422), like its
+ * decimal-string form.
+ */
+function keepNumbersOutOfRange(text: string): string {
+  if (!MAYBE_BEYOND_DOUBLE.test(text)) return text;
+  let kept = "";
+  let copiedUpTo = 0;
+  for (let index = 0; index < text.length; ) {
+    const char = text[index];
+    const token =
+      char === '"'
+        ? STRING_TOKEN
+        : char === "-" || (char !== undefined && char >= "0" && char <= "9")
+          ? NUMBER_TOKEN
+          : undefined;
+    if (token === undefined) {
+      index += 1;
+      continue;
+    }
+    token.lastIndex = index;
+    const match = token.exec(text)?.[0] ?? char ?? "";
+    if (token === NUMBER_TOKEN) {
+      const value = Number(match);
+      const mantissa = match.split(/[eE]/)[0] ?? "";
+      const flushedToZero = value === 0 && /[1-9]/.test(mantissa);
+      if (flushedToZero || !Number.isFinite(value)) {
+        const negative = match.startsWith("-") ? "-" : "";
+        kept += `${text.slice(copiedUpTo, index)}${negative}${flushedToZero ? Number.MIN_VALUE : Number.MAX_VALUE}`;
+        copiedUpTo = index + match.length;
+      }
+    }
+    index += match.length;
+  }
+  return copiedUpTo === 0 ? text : kept + text.slice(copiedUpTo);
+}
+
+/**
+ * Reads the body as JSON: 413 over the limit (in bytes as sent), 415 for a non-JSON content
+ * type, 400 if it is not UTF-8 or not JSON.
+ */
 export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = event.body ?? "";
   const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : undefined;
@@ -113,18 +164,31 @@ export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
       errors: [{ header: "content-type", detail: "must be application/json" }],
     });
   }
-  const text = bytes?.toString("utf8") ?? raw;
+  let text = raw;
+  if (bytes !== undefined) {
+    try {
+      text = strictUtf8.decode(bytes);
+    } catch {
+      throw new ProblemError({
+        slug: "invalid-json",
+        detail: "The request body is not UTF-8; JSON must be (RFC 8259).",
+      });
+    }
+  }
   if (text.trim() === "") {
     throw new ProblemError({ slug: "invalid-json", detail: "The request body is empty; send a JSON object." });
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new ProblemError({
       slug: "invalid-json",
       detail: `The request body is not valid JSON: ${(error as Error).message}.`,
     });
   }
+  const kept = keepNumbersOutOfRange(text);
+  return kept === text ? parsed : JSON.parse(kept);
 }
 
 interface SchemaIssue {

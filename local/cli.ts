@@ -90,16 +90,30 @@ async function up(): Promise<void> {
     stopping ??= (async () => {
       console.log("stopping the local cloud ...");
       await control?.close().catch(() => undefined);
-      await cloud.stop();
-      console.log("stopped: every child process has exited");
+      try {
+        await cloud.stop();
+        console.log("stopped: every child process has exited");
+      } catch (error) {
+        console.error(`stopping failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        code = 1;
+      }
       process.exit(code);
     })();
     return stopping;
   };
   process.once("SIGINT", () => void shutdown(0));
   process.once("SIGTERM", () => void shutdown(0));
-  process.once("uncaughtException", (error) => {
-    console.error(`local cloud crashed: ${error.stack ?? error.message}`);
+  // An error nothing handled (a rejection too: Node turns it into one) leaves the supervisor in a
+  // state nobody can vouch for, so it stops every child and says why; each one that follows, even
+  // during the stop, is printed as well, and none ends the process before the children are gone.
+  process.on("uncaughtException", (error, origin) => {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    console.error(`local cloud: unexpected error in the supervisor (${origin}): ${text}`);
+    if (stopping === undefined) {
+      console.error(
+        "stopping every child process: the supervisor cannot go on serving after an error it did not expect",
+      );
+    }
     void shutdown(1);
   });
 

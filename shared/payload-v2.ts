@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 
@@ -23,7 +24,7 @@ function clfTime(date: Date): string {
   return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-/** Text bodies arrive as-is; API Gateway base64-encodes anything else. */
+/** Text bodies arrive as text; API Gateway base64-encodes anything else. */
 function isTextContentType(contentType: string | undefined): boolean {
   if (contentType === undefined) return true;
   return /^(text\/|application\/([\w.+-]*json|xml|x-www-form-urlencoded|javascript))/i.test(contentType);
@@ -32,7 +33,7 @@ function isTextContentType(contentType: string | undefined): boolean {
 /**
  * Builds the event an API Gateway HTTP API (payload format 2.0, `$default` stage) hands to
  * Lambda: lower-cased header names, repeated headers joined with commas, cookies split out,
- * query parameters parsed, and a base64 body for non-text content.
+ * query parameters parsed, and a base64 body for non-text content and for bytes that are not UTF-8.
  */
 export function buildHttpApiEvent(spec: HttpRequestSpec): APIGatewayProxyEventV2 {
   const now = spec.now ?? new Date();
@@ -90,8 +91,10 @@ export function buildHttpApiEvent(spec: HttpRequestSpec): APIGatewayProxyEventV2
   if (cookies !== undefined) event.cookies = cookies;
   if (rawQueryString !== "") event.queryStringParameters = queryStringParameters;
   if (spec.body !== undefined && spec.body.length > 0) {
-    const asText = isTextContentType(headers["content-type"]);
     const buffer = typeof spec.body === "string" ? Buffer.from(spec.body) : spec.body;
+    // Bytes that are not UTF-8 travel as base64 whatever the content type: as text they would be
+    // replaced (three bytes of U+FFFD each), and the function could neither refuse them nor count them.
+    const asText = isTextContentType(headers["content-type"]) && isUtf8(buffer);
     event.body = asText ? buffer.toString("utf8") : buffer.toString("base64");
     event.isBase64Encoded = !asText;
   }

@@ -6,16 +6,18 @@ import { describeArity, OPERATION_ARITY, type Operation } from "../../shared/ope
 /**
  * The pure calculation engine. No I/O, no clock: the same input always gives the same output.
  *
- * Exactness: operands have at most 38 significant digits and exponents in [-130, 125], so
- * every sum, difference and product of them fits the working precision below exactly. Division,
- * sqrt, non-integer powers and the statistics round once, to the requested number of
- * significant digits, with ROUND_HALF_EVEN.
+ * Every operation rounds once, to the requested number of significant digits, with
+ * ROUND_HALF_EVEN: what it computes before that is exact. Operands have at most 38 significant
+ * digits and exponents in [-130, 125], so every sum and difference of them, and every product of
+ * up to WORKING_PRECISION digits, fits the working precision exactly; longer products and integer
+ * powers are computed exactly with BigInt. Division, sqrt and mean are correctly rounded by
+ * decimal.js; stddev checks decimal.js's estimate with exact arithmetic; a non-integer power is
+ * decimal.js's `pow` at the requested precision (its documented error: at most one unit in the
+ * last place, almost always correctly rounded).
  */
 
 /** Wide enough that sums of squares of any valid operand list stay exact. */
 const WORKING_PRECISION = 1100;
-/** Guard digits for the steps that round twice (power, stddev). */
-const GUARD_DIGITS = 20;
 
 const Working = Decimal.clone({
   precision: WORKING_PRECISION,
@@ -83,8 +85,33 @@ function fitsDynamoNumber(value: Decimal): boolean {
   return value.isZero() || (value.e >= LIMITS.minExponent && value.e <= LIMITS.maxExponent);
 }
 
+/**
+ * The decimal exponent of a decimal string's first significant digit (2 for "123.4", -3 for
+ * "0.001"), or undefined for zero. In BigInt: decimal.js would flush an exponent beyond about
+ * ±9e15 to 0 or Infinity before any range check could see it.
+ */
+function leadingExponent(text: string): bigint | undefined {
+  const [mantissa = "", exponent = "0"] = text.replace(/^[+-]/, "").split(/[eE]/);
+  const [whole = "", fraction = ""] = mantissa.split(".");
+  const first = (whole + fraction).search(/[1-9]/);
+  if (first === -1) return undefined;
+  return BigInt(exponent) + BigInt(whole.length - 1 - first);
+}
+
+function outOfRange(index: number): never {
+  return fail(
+    "operand-out-of-range",
+    `/operands/${index}`,
+    `operands[${index}] is out of range: non-zero magnitudes must lie between 1e${LIMITS.minExponent} and 1e${LIMITS.maxExponent + 1}.`,
+  );
+}
+
 function parseOperand(raw: Operand, index: number): Decimal {
   const pointer = `/operands/${index}`;
+  if (typeof raw === "string") {
+    const exponent = leadingExponent(raw);
+    if (exponent !== undefined && (exponent < LIMITS.minExponent || exponent > LIMITS.maxExponent)) outOfRange(index);
+  }
   let value: Decimal;
   try {
     value = new Working(raw);
@@ -103,13 +130,7 @@ function parseOperand(raw: Operand, index: number): Decimal {
       `operands[${index}] has ${digits} significant digits; at most ${LIMITS.maxSignificantDigits} fit a DynamoDB Number.`,
     );
   }
-  if (!fitsDynamoNumber(value)) {
-    fail(
-      "operand-out-of-range",
-      pointer,
-      `operands[${index}] is out of range: non-zero magnitudes must lie between 1e${LIMITS.minExponent} and 1e${LIMITS.maxExponent + 1}.`,
-    );
-  }
+  if (!fitsDynamoNumber(value)) outOfRange(index);
   return value;
 }
 
@@ -130,6 +151,33 @@ function sum(values: readonly Decimal[]): Decimal {
 
 function product(values: readonly Decimal[]): Decimal {
   return values.reduce((acc, v) => acc.times(v), new Working(1));
+}
+
+/** A value as an integer coefficient and a power of ten: 12.5 is 125 × 10^-1. */
+function coefficientAndExponent(value: Decimal): [bigint, number] {
+  const [mantissa = "0", exponent = "0"] = value.toExponential().split("e");
+  const digits = mantissa.replace(".", "");
+  return [BigInt(digits), Number(exponent) - (digits.replace("-", "").length - 1)];
+}
+
+/** The product however many digits it has: Working holds WORKING_PRECISION, BigInt the rest. */
+function exactProduct(values: readonly Decimal[]): Decimal {
+  const digits = values.reduce((total, value) => total + value.sd(), 0);
+  if (digits <= WORKING_PRECISION) return product(values);
+  let coefficient = 1n;
+  let exponent = 0;
+  for (const value of values) {
+    const [c, e] = coefficientAndExponent(value);
+    coefficient *= c;
+    exponent += e;
+  }
+  return new Working(`${coefficient}e${exponent}`);
+}
+
+/** base^count exactly, for a whole count ≥ 0 (at most 38 × 1000 digits). */
+function exactPower(base: Decimal, count: number): Decimal {
+  const [coefficient, exponent] = coefficientAndExponent(base);
+  return new Working(`${coefficient ** BigInt(count)}e${exponent * count}`);
 }
 
 function requireNonZeroDivisors(divisors: readonly Decimal[], firstIndex: number): void {
@@ -167,19 +215,54 @@ function power(base: Decimal, exponent: Decimal, precision: number): Decimal {
       `The result would be about 1e${Math.round(log10Magnitude)}, outside the range a DynamoDB Number can hold.`,
     );
   }
-  const Guarded = decimalWithPrecision(precision + GUARD_DIGITS);
-  return new Working(new Guarded(base).pow(exponent));
+  if (exponent.isInteger()) {
+    // Exact, so the only rounding is calculate()'s (or, for a negative exponent, this division's).
+    const magnitude = exactPower(base, exponent.abs().toNumber());
+    return exponent.isNegative() ? new Working(new (decimalWithPrecision(precision))(1).div(magnitude)) : magnitude;
+  }
+  return new Working(new (decimalWithPrecision(precision))(base).pow(exponent));
+}
+
+/** Whether the last of `precision` significant digits of `value` is even. */
+function endsEven(value: Decimal, precision: number): boolean {
+  return value
+    .times(new Working(10).pow(precision - 1 - value.e))
+    .mod(2)
+    .isZero();
+}
+
+/**
+ * √(numerator / denominator) rounded once to `precision` digits, half to even. decimal.js's
+ * square root of the quotient to a few more digits is off by at most one unit in the last place; comparing
+ * squares of the midpoints around it with the exact quotient (exact: they have few digits) moves
+ * it to the correctly rounded value and breaks exact ties to even.
+ */
+function roundedSquareRoot(numerator: Decimal, denominator: number, precision: number): Decimal {
+  if (numerator.isZero()) return new Working(0);
+  const quotient = new (decimalWithPrecision(precision + 3))(numerator).div(denominator);
+  let candidate = new Working(new (decimalWithPrecision(precision))(quotient).sqrt());
+  for (;;) {
+    const unit = new Working(10).pow(candidate.e - precision + 1);
+    // Below a power of ten the digits get a decade smaller: 1.00 follows 0.999.
+    const unitBelow = candidate.eq(new Working(10).pow(candidate.e)) ? unit.div(10) : unit;
+    const compareSquare = (midpoint: Decimal) => midpoint.times(midpoint).times(denominator).comparedTo(numerator);
+    const belowLower = compareSquare(candidate.minus(unitBelow.div(2)));
+    const belowUpper = compareSquare(candidate.plus(unit.div(2)));
+    if (belowLower > 0) candidate = candidate.minus(unitBelow);
+    else if (belowUpper < 0) candidate = candidate.plus(unit);
+    else if (belowLower === 0 && !endsEven(candidate, precision)) return candidate.minus(unitBelow);
+    else if (belowUpper === 0 && !endsEven(candidate, precision)) return candidate.plus(unit);
+    else return candidate;
+  }
 }
 
 function standardDeviation(values: readonly Decimal[], sample: boolean, precision: number): Decimal {
   const n = values.length;
-  // n·Σx² − (Σx)² is exact in the working precision, so the only rounding is the final sqrt.
+  // n·Σx² − (Σx)² is exact in the working precision; the square root rounds once.
   const numerator = sum(values.map((v) => v.times(v)))
     .times(n)
     .minus(sum(values).pow(2));
-  const denominator = sample ? n * (n - 1) : n * n;
-  const Guarded = decimalWithPrecision(precision + GUARD_DIGITS);
-  return new Working(new Guarded(numerator).div(denominator).sqrt());
+  return roundedSquareRoot(numerator, sample ? n * (n - 1) : n * n, precision);
 }
 
 function median(values: readonly Decimal[]): Decimal {
@@ -199,11 +282,11 @@ function compute(operation: Operation, values: Decimal[], precision: number): De
     case "subtract":
       return values.slice(1).reduce((acc, v) => acc.minus(v), first);
     case "multiply":
-      return product(values);
+      return exactProduct(values);
     case "divide": {
       // a / b / c = a / (b·c): the divisor product is exact, so the result rounds once.
       requireNonZeroDivisors(values.slice(1), 1);
-      return new Working(new Result(first).div(product(values.slice(1))));
+      return new Working(new Result(first).div(exactProduct(values.slice(1))));
     }
     case "power":
       return power(first, second, precision);

@@ -122,9 +122,34 @@ describe("bad input", () => {
     expectProblem(await bundle.handler(postRaw(calculations, body)), 400, "invalid-json");
   });
 
-  it("rejects the JSON number 1e999999, which overflows to Infinity", async () => {
+  it("rejects the JSON number 1e999999, which JSON.parse overflows to Infinity, as out of range", async () => {
     const event = postRaw(calculations, '{"operation":"add","operands":[1e999999,1]}');
-    expectProblem(await bundle.handler(event), 400, "validation-failed", { pointer: "/operands/0" });
+    expectProblem(await bundle.handler(event), 422, "operand-out-of-range", { pointer: "/operands/0" });
+  });
+
+  it("rejects the JSON number 1e-400, which JSON.parse flushes to 0, as out of range", async () => {
+    const event = postRaw(calculations, '{"operation":"divide","operands":[1,1e-400]}');
+    expectProblem(await bundle.handler(event), 422, "operand-out-of-range", { pointer: "/operands/1" });
+  });
+
+  it.each([
+    // 22,000 bytes of 0xFF would be 66,000 bytes as text (U+FFFD for each): under the limit as sent.
+    [22_000, 400, "invalid-json", "not UTF-8"],
+    [70_000, 413, "payload-too-large", "70000 bytes"],
+  ])("counts a body of %i bytes that are not UTF-8 as sent: %i", async (bytes, status, slug, detail) => {
+    // Prepare
+    const event = buildHttpApiEvent({
+      method: "POST",
+      path: calculations,
+      headers: { "content-type": "application/json" },
+      body: Buffer.alloc(bytes, 0xff),
+    });
+
+    // Act
+    const response = await bundle.handler(event);
+
+    // Assess
+    expect(expectProblem(response, status, slug).detail).toContain(detail);
   });
 
   it("rejects the decimal string 1e999999 as out of range", async () => {

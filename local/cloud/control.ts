@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX } from "../../shared/problem.js";
+import { PROBLEM_TYPES } from "../../shared/problem.js";
+import { createFrontDoor, problemAnswer, sendAnswer } from "../http/front-door.js";
 import { FAULT_MODES, type FaultMode, type LocalCloud } from "./cloud.js";
 
 export interface ControlServer {
@@ -8,12 +9,25 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** Orders are a few bytes of JSON; a larger body is refused unread. */
+const MAX_ORDER_BYTES = 64 * 1024;
+
 async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_ORDER_BYTES) throw new Error(`an order is at most ${MAX_ORDER_BYTES} bytes of JSON`);
+    chunks.push(chunk as Buffer);
+  }
   const text = Buffer.concat(chunks).toString("utf8");
   if (text === "") return {};
-  const parsed: unknown = JSON.parse(text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`the order is not JSON: ${(error as Error).message}`);
+  }
   return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
@@ -22,17 +36,15 @@ function reply(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-/** A refused order, as RFC 9457 problem+json like every other error of the project. */
-function refuse(response: ServerResponse, status: number, detail: string): void {
-  response.writeHead(status, { "content-type": PROBLEM_CONTENT_TYPE });
-  response.end(
-    JSON.stringify({
-      type: `${PROBLEM_TYPE_PREFIX}${status === 404 ? "not-found" : "control-order-refused"}`,
-      title: status === 404 ? "Not found" : "Order refused",
-      status,
-      detail,
-    }),
-  );
+/** Refused orders, as RFC 9457 problem+json like every other error of the project. */
+const CONTROL_PROBLEMS = {
+  "not-found": PROBLEM_TYPES["not-found"],
+  "control-order-refused": { status: 400, title: "Order refused" },
+} as const;
+
+function refuse(response: ServerResponse, slug: keyof typeof CONTROL_PROBLEMS, detail: string): void {
+  const type = CONTROL_PROBLEMS[slug];
+  sendAnswer(response, type.status, problemAnswer(slug, type, detail));
 }
 
 /**
@@ -41,32 +53,32 @@ function refuse(response: ServerResponse, status: number, detail: string): void 
  * `{region, mode}`, POST /restore `{region}`. `npm run local -- …` is its client.
  */
 export async function startControlServer(cloud: LocalCloud): Promise<ControlServer> {
-  const server = createServer((request, response) => {
-    void (async () => {
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (request.method === "GET" && request.url === "/status") return reply(response, 200, await cloud.status());
+    if (request.method === "GET" && request.url === "/health-checks") return reply(response, 200, cloud.healthChecks());
+    if (request.method === "POST" && (request.url === "/fail" || request.url === "/restore")) {
       try {
-        if (request.method === "GET" && request.url === "/status") return reply(response, 200, await cloud.status());
-        if (request.method === "GET" && request.url === "/health-checks")
-          return reply(response, 200, cloud.healthChecks());
-        if (request.method === "POST" && (request.url === "/fail" || request.url === "/restore")) {
-          const body = await readJson(request);
-          const region = typeof body.region === "string" ? body.region : "";
-          if (request.url === "/restore") return reply(response, 200, { message: await cloud.restore(region) });
-          const mode = body.mode as FaultMode;
-          if (!FAULT_MODES.includes(mode)) {
-            return refuse(response, 400, `mode must be one of ${FAULT_MODES.join(", ")}`);
-          }
-          return reply(response, 200, { message: await cloud.fail(region, mode) });
+        const body = await readJson(request);
+        const region = typeof body.region === "string" ? body.region : "";
+        if (request.url === "/restore") return reply(response, 200, { message: await cloud.restore(region) });
+        const mode = body.mode as FaultMode;
+        if (!FAULT_MODES.includes(mode)) {
+          return refuse(response, "control-order-refused", `mode must be one of ${FAULT_MODES.join(", ")}`);
         }
-        refuse(
-          response,
-          404,
-          "the control endpoint serves GET /status, GET /health-checks, POST /fail and POST /restore",
-        );
+        return reply(response, 200, { message: await cloud.fail(region, mode) });
       } catch (error) {
-        refuse(response, 400, error instanceof Error ? error.message : String(error));
+        request.resume();
+        return refuse(response, "control-order-refused", error instanceof Error ? error.message : String(error));
       }
-    })();
-  });
+    }
+    request.resume();
+    refuse(
+      response,
+      "not-found",
+      "the control endpoint serves GET /status, GET /health-checks, POST /fail and POST /restore",
+    );
+  };
+  const server = createFrontDoor({ name: "control endpoint", style: "problem", handle: serve });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { stringify } from "yaml";
@@ -12,6 +12,7 @@ import {
 import { RULE_FILES, ruleFileTexts } from "../../monitoring/render.js";
 import type { StackConfig } from "../../shared/stack-config.js";
 import { freePort } from "../dynamodb/launcher.js";
+import { createFrontDoor } from "../http/front-door.js";
 import { type SupervisedProcess, spawnSupervised } from "../process/supervised.js";
 import type { MonitoringBinaries } from "./binaries.js";
 import { startPrometheus, waitForHttp } from "./prometheus.js";
@@ -100,18 +101,22 @@ export class LocalMonitoring {
   }
 
   private startWebhook(): Promise<Server> {
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on("data", (chunk: Buffer) => chunks.push(chunk));
-      request.on("end", () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { alerts?: WebhookAlert[] };
-          for (const alert of body.alerts ?? []) this.notified(alert);
-        } catch {
-          // Alertmanager only sends JSON; anything else is not worth failing over.
-        }
-        response.writeHead(200).end();
-      });
+    const server = createFrontDoor({
+      name: "alert webhook",
+      style: "problem",
+      handle: (request, response) => {
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", () => {
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { alerts?: WebhookAlert[] };
+            for (const alert of body.alerts ?? []) this.notified(alert);
+          } catch {
+            // Alertmanager only sends JSON; anything else is not worth failing over.
+          }
+          response.writeHead(200).end();
+        });
+      },
     });
     return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
   }

@@ -1,12 +1,15 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { buildHttpApiEvent } from "../../shared/payload-v2.js";
 import { HEALTH_ROUTE } from "../../shared/stack-config.js";
+import { createFrontDoor, type FrontDoorProblem, refuse } from "../http/front-door.js";
 import type { InvocationOutcome, TokenBucket } from "./lambda.js";
 
 /** API Gateway HTTP APIs refuse bodies over 10 MB before Lambda sees them. */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** HTTP API quota: "total combined size of request line and header values", not adjustable. */
+export const API_GATEWAY_MAX_REQUEST_LINE_AND_HEADER_VALUES_BYTES = 10_240;
 
 /** Something that runs the function for an event: a LambdaEmulator, or a plain handler. */
 export interface Invoker {
@@ -33,7 +36,8 @@ export interface RegionServerOptions {
   onThrottle?: (reason: "stage" | "concurrency") => void;
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer | "too-large"> {
+/** The raw body as API Gateway takes it: "too-large" past its limit (read to the end, not kept). */
+export function readBody(request: IncomingMessage): Promise<Buffer | "too-large"> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -46,9 +50,27 @@ function readBody(request: IncomingMessage): Promise<Buffer | "too-large"> {
   });
 }
 
-function gatewayError(response: ServerResponse, status: number, message: string): void {
-  response.writeHead(status, { "content-type": "application/json" });
+/** An answer API Gateway makes itself, in its own format. */
+export function gatewayError(
+  response: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { ...headers, "content-type": "application/json" });
   response.end(JSON.stringify({ message }));
+}
+
+/**
+ * Which quota the request line and headers break, if any. Node hands both over decoded as
+ * latin1, one character per byte, so lengths are bytes.
+ */
+function headQuotaBroken(request: IncomingMessage): FrontDoorProblem | undefined {
+  const requestLine = `${request.method} ${request.url} HTTP/${request.httpVersion}`.length;
+  if (requestLine > API_GATEWAY_MAX_REQUEST_LINE_AND_HEADER_VALUES_BYTES) return "uri-too-long";
+  let size = requestLine;
+  for (let index = 1; index < request.rawHeaders.length; index += 2) size += request.rawHeaders[index]?.length ?? 0;
+  return size > API_GATEWAY_MAX_REQUEST_LINE_AND_HEADER_VALUES_BYTES ? "request-header-fields-too-large" : undefined;
 }
 
 /**
@@ -59,13 +81,17 @@ function gatewayError(response: ServerResponse, status: number, message: string)
  */
 export async function startRegionServer(options: RegionServerOptions): Promise<RegionServer> {
   const host = options.host ?? "127.0.0.1";
-  const server = createServer(async (request, response) => {
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const path = request.url ?? "/";
+    const broken = headQuotaBroken(request);
+    if (broken !== undefined) {
+      request.resume();
+      return refuse(response, "gateway", broken, "");
+    }
     try {
       const body = await readBody(request);
       if (body === "too-large") return gatewayError(response, 413, "Request Entity Too Large");
-      const isHealth =
-        request.method === HEALTH_ROUTE.method &&
-        new URL(request.url ?? "/", "http://region").pathname === HEALTH_ROUTE.path;
+      const isHealth = request.method === HEALTH_ROUTE.method && path.split("?")[0] === HEALTH_ROUTE.path;
       // API Gateway throttles a route with its own settings when it has them, else with the stage's.
       const throttle = isHealth ? options.healthThrottle : options.throttle;
       if (throttle !== undefined && !throttle.take()) {
@@ -74,7 +100,7 @@ export async function startRegionServer(options: RegionServerOptions): Promise<R
       }
       const event = buildHttpApiEvent({
         method: request.method ?? "GET",
-        path: request.url ?? "/",
+        path,
         headers: request.headers,
         body,
         sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
@@ -98,7 +124,8 @@ export async function startRegionServer(options: RegionServerOptions): Promise<R
       if (!response.headersSent) gatewayError(response, 500, "Internal Server Error");
       else response.destroy();
     }
-  });
+  };
+  const server = createFrontDoor({ name: `${options.region} API`, style: "gateway", handle: serve });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => resolve());

@@ -3,7 +3,6 @@
  * `/status` (JSON) on loopback, and takes isolate/rejoin orders from the supervisor.
  */
 
-import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   type ReplicatorSettings,
@@ -12,6 +11,7 @@ import {
   send,
   stopWithSupervisor,
 } from "../cloud/ipc.js";
+import { createFrontDoor } from "../http/front-door.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
 import { CheckpointStore } from "./checkpoints.js";
 import { Replicator } from "./replicator.js";
@@ -26,11 +26,15 @@ async function main(): Promise<void> {
     pollIntervalMs: settings.pollIntervalMs,
     stampAtStream: settings.stampAtStream,
   });
-  const server = createServer((request, response) => {
-    void (async () => {
+  const server = createFrontDoor({
+    name: "replicator",
+    style: "problem",
+    handle: async (request, response) => {
+      request.resume();
       if (request.url === "/metrics") {
+        const text = await replicator.metrics.registry.metrics();
         response.writeHead(200, { "content-type": replicator.metrics.registry.contentType });
-        response.end(await replicator.metrics.registry.metrics());
+        response.end(text);
       } else if (request.url === "/status" && request.method === "GET") {
         response.writeHead(200, { "content-type": "application/json" });
         response.end(JSON.stringify(replicator.status()));
@@ -41,7 +45,7 @@ async function main(): Promise<void> {
         response.writeHead(404, { "content-type": "application/json" });
         response.end(JSON.stringify({ message: "the replicator serves GET /metrics and GET /status" }));
       }
-    })();
+    },
   });
   await new Promise<void>((resolve) => server.listen(settings.port, "127.0.0.1", resolve));
   stopWithSupervisor(async () => {
