@@ -21,7 +21,8 @@ export const REGION_DECISIONS = [
   "not-started",
 ] as const;
 
-export const WAVE_DECISIONS = ["promoted", "failed", "not-started"] as const;
+/** A wave fails when one of its regions did; it is rolled back when a later wave failed. */
+export const WAVE_DECISIONS = ["promoted", "failed", "rolled-back", "not-started"] as const;
 
 const isoTime = z
   .string()
