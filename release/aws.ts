@@ -123,24 +123,23 @@ export function awsDriver(options: AwsDriverOptions): ReleaseDriver {
 
     async deploy(region, { from, to }, progress) {
       const names = regionalNames(stack, region);
-      const appSpec = {
-        version: 0.0,
-        Resources: [
-          {
-            [names.functionName]: {
-              Type: "AWS::Lambda::Function",
-              Properties: { Name: names.functionName, Alias: LIVE_ALIAS, CurrentVersion: from, TargetVersion: to },
-            },
+      const resources = [
+        {
+          [names.functionName]: {
+            Type: "AWS::Lambda::Function",
+            Properties: { Name: names.functionName, Alias: LIVE_ALIAS, CurrentVersion: from, TargetVersion: to },
           },
-        ],
-      };
+        },
+      ];
+      // AWS's AppSpec examples write the version as 0.0, which JSON.stringify would print as 0.
+      const appSpec = `{"version":0.0,"Resources":${JSON.stringify(resources)}}`;
       const { deploymentId } = await call("CreateDeployment", region, () =>
         clients.codeDeploy(region).send(
           new CreateDeploymentCommand({
             applicationName: names.application,
             deploymentGroupName: names.deploymentGroup,
             description: `npm run release: version ${from} to ${to}`,
-            revision: { revisionType: "AppSpecContent", appSpecContent: { content: JSON.stringify(appSpec) } },
+            revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpec } },
           }),
         ),
       );
