@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { regionalNames } from "../shared/release.js";
 import { CONFIG_NAMESPACE, parseStackConfig, STACK_KEYS, type StackConfig } from "../shared/stack-config.js";
 
 /**
@@ -46,7 +47,16 @@ export function apiNames(domain: string, region: string): { global: string; regi
  * prod) fit in one account.
  */
 export function functionName(region: string): string {
-  return `calcburst-${pulumi.getStack()}-${region}`;
+  return regionalNames(pulumi.getStack(), region).functionName;
+}
+
+/** The region's CodeDeploy application and deployment group, and the release wave it is in (1 for the first). */
+export function releaseOf(
+  config: StackConfig,
+  region: string,
+): { application: string; deploymentGroup: string; wave: number } {
+  const { application, deploymentGroup } = regionalNames(pulumi.getStack(), region);
+  return { application, deploymentGroup, wave: config.releaseWaves.findIndex((wave) => wave.includes(region)) + 1 };
 }
 
 /** The function's and the API stage's log groups in a region. */

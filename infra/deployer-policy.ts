@@ -82,7 +82,11 @@ export const PERMISSION_SETS = {
   PassRoles: {
     actions: ["iam:PassRole"],
     resources: [`arn:aws:iam::*:role/${OWN}`],
-    condition: { StringEquals: { "iam:PassedToService": ["lambda.amazonaws.com", "ec2.amazonaws.com"] } },
+    condition: {
+      StringEquals: {
+        "iam:PassedToService": ["lambda.amazonaws.com", "ec2.amazonaws.com", "codedeploy.amazonaws.com"],
+      },
+    },
   },
   Functions: {
     actions: [
@@ -102,8 +106,29 @@ export const PERMISSION_SETS = {
       "lambda:AddPermission",
       "lambda:RemovePermission",
       "lambda:GetPolicy",
+      // publish: true, and the live alias Pulumi creates once (a release moves it: ReleaseRole in infra/bootstrap).
+      "lambda:PublishVersion",
+      "lambda:CreateAlias",
+      "lambda:GetAlias",
+      "lambda:DeleteAlias",
     ],
-    resources: [`arn:aws:lambda:*:*:function:${OWN}`],
+    // The function, its versions and its alias (`…:live`).
+    resources: [`arn:aws:lambda:*:*:function:${OWN}`, `arn:aws:lambda:*:*:function:${OWN}:*`],
+  },
+  CodeDeploy: {
+    actions: [
+      "codedeploy:CreateApplication",
+      "codedeploy:GetApplication",
+      "codedeploy:DeleteApplication",
+      "codedeploy:CreateDeploymentGroup",
+      "codedeploy:GetDeploymentGroup",
+      "codedeploy:UpdateDeploymentGroup",
+      "codedeploy:DeleteDeploymentGroup",
+      "codedeploy:ListTagsForResource",
+      "codedeploy:TagResource",
+      "codedeploy:UntagResource",
+    ],
+    resources: [`arn:aws:codedeploy:*:*:application:${OWN}`, `arn:aws:codedeploy:*:*:deploymentgroup:${OWN}/*`],
   },
   HttpApis: {
     // API Gateway's IAM actions are the HTTP verbs on its resource paths.
@@ -304,6 +329,9 @@ export const PERMISSIONS_BY_TYPE: Record<string, PermissionSetName[]> = {
   "aws:iam/instanceProfile:InstanceProfile": ["InstanceProfiles", "PassRoles"],
   "aws:lambda/function:Function": ["Functions", "PassRoles"],
   "aws:lambda/permission:Permission": ["Functions"],
+  "aws:lambda/alias:Alias": ["Functions"],
+  "aws:codedeploy/application:Application": ["CodeDeploy"],
+  "aws:codedeploy/deploymentGroup:DeploymentGroup": ["CodeDeploy", "PassRoles"],
   "aws:apigatewayv2/api:Api": ["HttpApis"],
   "aws:apigatewayv2/integration:Integration": ["HttpApis"],
   "aws:apigatewayv2/route:Route": ["HttpApis"],

@@ -19,6 +19,7 @@ import {
   logGroupNames,
   readGrafanaAdminPassword,
   readStackConfig,
+  releaseOf,
   requireDefaultRegion,
 } from "./config.js";
 import { monitoringSubnetCidr } from "./network.js";
@@ -94,6 +95,7 @@ const services = config.regions.map((region) => {
       securityGroupIds: [monitoring.functionSecurityGroup.id],
     },
     remoteWriteUrl: monitoring.remoteWriteUrl,
+    release: releaseOf(config, region),
     tags,
   });
   return { region, names, service, monitoring };

@@ -93,6 +93,12 @@ function computedState(args: MockResourceArgs): Record<string, unknown> {
     case "aws:lambda/function:Function":
       state.arn = `arn:aws:lambda:${region}:${FAKE_ACCOUNT}:function:${name}`;
       state.invokeArn = `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${state.arn}/invocations`;
+      // `publish: true`: the version this update published.
+      if (inputs.publish === true) state.version = "1";
+      break;
+    case "aws:lambda/alias:Alias":
+      state.arn = `arn:aws:lambda:${region}:${FAKE_ACCOUNT}:function:${String(inputs.functionName)}:${name}`;
+      state.invokeArn = `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${state.arn}/invocations`;
       break;
     case "aws:apigatewayv2/api:Api":
       state.executionArn = `arn:aws:execute-api:${region}:${FAKE_ACCOUNT}:${args.name}-id`;

@@ -259,6 +259,15 @@ export const schema = z
     ),
     /** The location of a local-cloud client that sends no `x-client-location` header. */
     localDefaultClientLocation: z.optional(clientLocation),
+    /**
+     * The order a release reaches the regions in: one wave at a time, each baked before the next
+     * (docs/RELEASING.md). Defaults to the first region alone, then the rest together.
+     */
+    releaseWaves: z.optional(
+      z.array(z.array(awsRegion), {
+        error: "releaseWaves must be a list of waves, each a list of regions, such as [[us-east-1], [eu-west-1]]",
+      }),
+    ),
   })
   .check(
     z.superRefine((config, context) => {
@@ -315,6 +324,9 @@ export const schema = z
           }
         }
       }
+      for (const problem of releaseWaveProblems(config.releaseWaves, config.regions)) {
+        context.addIssue({ code: "custom", path: ["releaseWaves"], message: problem });
+      }
       const needed = concurrencyFor(config.peakRequestsPerSecond, config.latencyObjectiveMs);
       if (config.apiThrottlingRateLimit !== undefined && config.apiThrottlingRateLimit < config.peakRequestsPerSecond) {
         context.addIssue({
@@ -352,6 +364,7 @@ export type StackConfig = Omit<
   | "apiThrottlingRateLimit"
   | "apiThrottlingBurstLimit"
   | "lambdaReservedConcurrency"
+  | "releaseWaves"
 > & {
   localClientLatencyMs: Record<string, Record<string, number>>;
   localDefaultClientLocation: string;
@@ -359,6 +372,7 @@ export type StackConfig = Omit<
   apiThrottlingRateLimit: number;
   apiThrottlingBurstLimit: number;
   lambdaReservedConcurrency: number;
+  releaseWaves: string[][];
   /** Not a stack key: see ALIAS_TARGET_TTL_SECONDS. */
   recordTtlSeconds: number;
 };
@@ -407,7 +421,37 @@ function withDerivedValues(config: ParsedStackConfig): StackConfig {
       config.vpcCidrs ?? Object.fromEntries(config.regions.map((region, index) => [region, `10.${10 + index}.0.0/16`])),
     localClientLatencyMs: latency,
     localDefaultClientLocation: config.localDefaultClientLocation ?? Object.keys(latency)[0] ?? "",
+    releaseWaves: config.releaseWaves ?? defaultReleaseWaves(config.regions),
   };
+}
+
+/** The first region alone (the canary region), then every other region together. */
+export function defaultReleaseWaves(regions: string[]): string[][] {
+  const [first, ...rest] = regions;
+  return [first === undefined ? [] : [first], rest].filter((wave) => wave.length > 0);
+}
+
+/**
+ * What is wrong with a stack's release waves: an empty wave, a region in two waves or in none,
+ * a region the stack does not run in. The policy pack holds the deployed wave tags to the same.
+ */
+export function releaseWaveProblems(waves: string[][] | undefined, regions: string[]): string[] {
+  if (waves === undefined) return [];
+  const problems: string[] = [];
+  if (waves.length === 0) problems.push("releaseWaves lists no wave; leave it out for the default");
+  waves.forEach((wave, index) => {
+    if (wave.length === 0) problems.push(`releaseWaves: wave ${index + 1} is empty; every wave releases a region`);
+  });
+  const listed = waves.flat();
+  const twice = [...new Set(listed.filter((region, index) => listed.indexOf(region) !== index))];
+  if (twice.length > 0) problems.push(`releaseWaves lists ${twice.join(", ")} in more than one wave`);
+  const foreign = [...new Set(listed.filter((region) => !regions.includes(region)))];
+  if (foreign.length > 0) {
+    problems.push(`releaseWaves names ${foreign.join(", ")}, not among the stack's regions (${regions.join(", ")})`);
+  }
+  const missing = regions.filter((region) => !listed.includes(region));
+  if (missing.length > 0) problems.push(`releaseWaves leaves out ${missing.join(", ")}: every region is in one wave`);
+  return problems;
 }
 
 /** Every key the parser reads: the schema's, and the retired ones it refuses by name. */

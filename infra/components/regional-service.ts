@@ -5,6 +5,7 @@ import { HEALTH_ROUTE, LAMBDA_UNRESERVED_MINIMUM } from "../../shared/stack-conf
 import { ACCESS_LOG_FORMAT } from "../access-log.js";
 import { assumableBy } from "../iam.js";
 import { CAPACITY_TAGS, HEALTH_ROUTE_KEY } from "../policy/policies.js";
+import { canaryDeployments, liveAlias } from "./canary-release.js";
 
 /** DESIGN.md §3, plus `$default` so an unknown route gets the function's problem+json 404. */
 export const ROUTE_KEYS = [
@@ -76,6 +77,8 @@ export interface RegionalServiceArgs {
   network: { subnetIds: pulumi.Input<string>[]; securityGroupIds: pulumi.Input<string>[] };
   /** The regional Prometheus's remote-write receiver. */
   remoteWriteUrl: pulumi.Input<string>;
+  /** The region's CodeDeploy names (shared/release.ts) and its release wave, 1 for the first. */
+  release: { application: string; deploymentGroup: string; wave: number };
   tags?: Record<string, string>;
 }
 
@@ -94,11 +97,16 @@ export const ALARM_THRESHOLDS = {
  */
 export class RegionalService extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function;
+  /** What API Gateway invokes; a release moves it (docs/RELEASING.md). */
+  readonly liveAlias: aws.lambda.Alias;
+  readonly deploymentGroup: aws.codedeploy.DeploymentGroup;
   readonly api: aws.apigatewayv2.Api;
   readonly globalTarget: AliasTarget;
   readonly regionalTarget: AliasTarget;
   readonly url: pulumi.Output<string>;
   readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+  /** The alarms a release watches: this region's own health (replication to peers is not the release's doing). */
+  readonly releaseAlarms: aws.cloudwatch.MetricAlarm[] = [];
 
   constructor(name: string, args: RegionalServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("calcburst:service:RegionalService", name, {}, opts);
@@ -181,6 +189,8 @@ export class RegionalService extends pulumi.ComponentResource {
         code: args.bundle,
         vpcConfig: args.network,
         handler: "handler.handler",
+        // Every code or configuration change becomes a version; only the live alias serves traffic.
+        publish: true,
         runtime: "nodejs22.x",
         architectures: ["arm64"],
         memorySize: args.memoryMb,
@@ -201,6 +211,7 @@ export class RegionalService extends pulumi.ComponentResource {
       // The first invocations must find the role's policy in place, not race its creation.
       { parent: this, dependsOn: [functionLogs, policy] },
     );
+    this.liveAlias = liveAlias(name, { region, fn: this.function }, parent);
 
     const accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
@@ -219,17 +230,33 @@ export class RegionalService extends pulumi.ComponentResource {
       },
       parent,
     );
+    // A permission on the function does not cover its aliases: API Gateway invokes `live`, so
+    // the permission names it.
+    const invokePermission = new aws.lambda.Permission(
+      `${name}-invoke-permission`,
+      {
+        region,
+        action: "lambda:InvokeFunction",
+        function: this.function.name,
+        qualifier: this.liveAlias.name,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: pulumi.interpolate`${this.api.executionArn}/*/*`,
+      },
+      parent,
+    );
     const integration = new aws.apigatewayv2.Integration(
       `${name}-integration`,
       {
         region,
         apiId: this.api.id,
         integrationType: "AWS_PROXY",
-        integrationUri: this.function.invokeArn,
+        integrationUri: this.liveAlias.invokeArn,
         payloadFormatVersion: "2.0",
         timeoutMilliseconds: Math.min(30_000, args.timeoutSeconds * 1000 + 1000),
       },
-      parent,
+      // Switching an existing API to the alias must not precede the alias's permission: until it
+      // exists, every request would be refused.
+      { parent: this, dependsOn: [invokePermission] },
     );
     const routes = ROUTE_KEYS.map(
       (routeKey, index) =>
@@ -269,17 +296,6 @@ export class RegionalService extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: routes },
     );
-    new aws.lambda.Permission(
-      `${name}-invoke-permission`,
-      {
-        region,
-        action: "lambda:InvokeFunction",
-        function: this.function.name,
-        principal: "apigateway.amazonaws.com",
-        sourceArn: pulumi.interpolate`${this.api.executionArn}/*/*`,
-      },
-      parent,
-    );
 
     const customDomain = (suffix: string, domainName: string): AliasTarget => {
       const domain = new aws.apigatewayv2.DomainName(
@@ -312,7 +328,27 @@ export class RegionalService extends pulumi.ComponentResource {
     this.url = pulumi.output(`https://${args.regionalName}`);
 
     this.createAlarms(name, args);
-    this.registerOutputs({ url: this.url, functionName: this.function.name, apiId: this.api.id });
+    this.deploymentGroup = canaryDeployments(
+      name,
+      {
+        region,
+        fn: this.function,
+        alias: this.liveAlias,
+        application: args.release.application,
+        deploymentGroup: args.release.deploymentGroup,
+        alarms: this.releaseAlarms,
+        wave: args.release.wave,
+        tags,
+      },
+      parent,
+    );
+    this.registerOutputs({
+      url: this.url,
+      functionName: this.function.name,
+      apiId: this.api.id,
+      liveAlias: this.liveAlias.arn,
+      deploymentGroup: this.deploymentGroup.deploymentGroupName,
+    });
   }
 
   private createAlarms(name: string, args: RegionalServiceArgs): void {
@@ -333,7 +369,7 @@ export class RegionalService extends pulumi.ComponentResource {
       tags: args.tags,
     };
     const apiDimensions = { ApiId: this.api.id, Stage: "$default" };
-    this.alarms.push(
+    this.releaseAlarms.push(
       new aws.cloudwatch.MetricAlarm(
         `${name}-alarm-5xx-rate`,
         {
@@ -400,6 +436,9 @@ export class RegionalService extends pulumi.ComponentResource {
         },
         { parent: this },
       ),
+    );
+    this.alarms.push(
+      ...this.releaseAlarms,
       ...args.replicationPeers.map(
         (peer) =>
           new aws.cloudwatch.MetricAlarm(

@@ -30,6 +30,9 @@ const TYPES = {
   topic: "aws:sns/topic:Topic",
   subscription: "aws:sns/topicSubscription:TopicSubscription",
   stage: "aws:apigatewayv2/stage:Stage",
+  integration: "aws:apigatewayv2/integration:Integration",
+  alias: "aws:lambda/alias:Alias",
+  deploymentGroup: "aws:codedeploy/deploymentGroup:DeploymentGroup",
 } as const;
 
 /**
@@ -42,6 +45,12 @@ export const CAPACITY_TAGS = {
   peakRequestsPerSecond: "calcburst:peak-requests-per-second",
   latencyObjectiveMs: "calcburst:latency-objective-ms",
 } as const;
+
+/**
+ * The tag that carries a region's release wave (1 for the first) on its CodeDeploy deployment
+ * group, so the pack can check the waves the stack deploys (docs/RELEASING.md).
+ */
+export const RELEASE_WAVE_TAG = "calcburst:release-wave";
 
 /** The route Route 53 and the blackbox exporter probe: it needs route throttling of its own. */
 export const HEALTH_ROUTE_KEY = "GET /health";
@@ -425,6 +434,66 @@ export const volumesSurviveReplacement: StackValidationPolicy = {
   },
 };
 
+/** What the alias must leave to the release: the version it serves and the canary's weights. */
+const RELEASE_OWNED_ALIAS_FIELDS = ["functionVersion", "routingConfig"];
+
+export const releasesThroughTheLiveAlias: StackValidationPolicy = {
+  name: "releases-through-the-live-alias",
+  description:
+    "Functions publish versions; API Gateway invokes an alias whose version and weights pulumi up leaves to the release; every deployment group rolls back on its alarms.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    for (const fn of args.resources.filter((resource) => resource.type === TYPES.function)) {
+      if (fn.props.publish !== true) {
+        reportViolation(`${fn.name}: publish is not true, so there is no version to release or roll back to`, fn.urn);
+      }
+    }
+    for (const alias of args.resources.filter((resource) => resource.type === TYPES.alias)) {
+      const ignored = alias.opts.ignoreChanges ?? [];
+      const missing = RELEASE_OWNED_ALIAS_FIELDS.filter((field) => !ignored.includes(field));
+      if (missing.length > 0) {
+        reportViolation(
+          `${alias.name}: ignoreChanges lacks ${missing.join(", ")}, so pulumi up would move the alias and fight the release`,
+          alias.urn,
+        );
+      }
+    }
+    for (const integration of args.resources.filter((resource) => resource.type === TYPES.integration)) {
+      const sources = integration.propertyDependencies.integrationUri ?? [];
+      if (sources.some((source) => source.type === TYPES.function)) {
+        reportViolation(
+          `${integration.name}: integrationUri is the function itself ($LATEST), so every pulumi up reaches all traffic at once; invoke an alias`,
+          integration.urn,
+        );
+      }
+    }
+    const waves = new Map<number, string[]>();
+    for (const group of args.resources.filter((resource) => resource.type === TYPES.deploymentGroup)) {
+      const alarms = group.props.alarmConfiguration as { enabled?: boolean; alarms?: string[] } | undefined;
+      if (alarms?.enabled !== true || (alarms.alarms ?? []).length === 0) {
+        reportViolation(`${group.name}: no alarms enabled, so a bad canary is never stopped`, group.urn);
+      }
+      const rollback = group.props.autoRollbackConfiguration as { enabled?: boolean; events?: string[] } | undefined;
+      if (rollback?.enabled !== true || !(rollback.events ?? []).includes("DEPLOYMENT_STOP_ON_ALARM")) {
+        reportViolation(
+          `${group.name}: automatic rollback on DEPLOYMENT_STOP_ON_ALARM is off, so an alarm stops the canary but leaves it serving`,
+          group.urn,
+        );
+      }
+      const wave = Number(((group.props.tags ?? {}) as Record<string, string>)[RELEASE_WAVE_TAG]);
+      if (!Number.isInteger(wave) || wave < 1) {
+        reportViolation(`${group.name}: tag it with ${RELEASE_WAVE_TAG} (1 for the first wave)`, group.urn);
+      } else {
+        waves.set(wave, [...(waves.get(wave) ?? []), group.name]);
+      }
+    }
+    const last = Math.max(0, ...waves.keys());
+    for (let wave = 1; wave <= last; wave++) {
+      if (!waves.has(wave)) reportViolation(`release wave ${wave} holds no region: waves run 1, 2, … without a gap`);
+    }
+  },
+};
+
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   noDynamoDbWildcards,
   tablePointInTimeRecovery,
@@ -440,4 +509,5 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   alarmsReachSomeone,
   recordsOwnedOnce,
   volumesSurviveReplacement,
+  releasesThroughTheLiveAlias,
 ];

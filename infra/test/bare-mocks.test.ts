@@ -47,8 +47,9 @@ describe("the Pulumi program under a harness that fakes nothing", () => {
     // Assess
     const count = (type: string) => registered.filter((resource) => resource.type === type).length;
     expect(count("aws:lambda/function:Function")).toBe(2);
-    // A role per function, per regional Prometheus, and the global monitoring instance's.
-    expect(count("aws:iam/role:Role")).toBe(5);
+    // A role per function, per region's CodeDeploy, per regional Prometheus, and the global monitoring instance's.
+    expect(count("aws:iam/role:Role")).toBe(7);
+    expect(count("aws:lambda/alias:Alias")).toBe(2);
     expect(count("aws:apigatewayv2/api:Api")).toBe(2);
     expect(count("aws:apigatewayv2/stage:Stage")).toBe(2);
     expect(count("aws:acm/certificate:Certificate")).toBe(2);

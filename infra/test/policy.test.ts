@@ -14,6 +14,7 @@ const goodTable = {
 };
 const goodFunction = {
   architectures: ["arm64"],
+  publish: true,
   // 100 requests a second within 250 ms: 25 concurrent executions.
   reservedConcurrentExecutions: 25,
   tags: capacityTags(100, 250),

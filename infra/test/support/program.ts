@@ -290,8 +290,9 @@ export function physicalNames(run: ProgramRun): string[] {
           return [`route53 record ${inputs.zoneId} ${inputs.name} ${inputs.type} ${inputs.setIdentifier ?? ""}`];
         case "aws:apigatewayv2/domainName:DomainName":
           return [`api domain ${inputs.domainName}`];
-        // A stage's name is unique within its API only.
+        // A stage's name is unique within its API only, an alias's within its function.
         case "aws:apigatewayv2/stage:Stage":
+        case "aws:lambda/alias:Alias":
           return [];
         default:
           return typeof inputs.name === "string" ? [`${type} ${where} ${inputs.name}`] : [];
