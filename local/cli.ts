@@ -2,7 +2,7 @@
  * The local cloud's command line.
  *   up                       start the cloud in the foreground (what `npm start` runs)
  *   status                   health, routing, replication and processes of the running cloud
- *   fail <region> --mode m   inject a fault: api | data | health | isolate
+ *   fail <region> --mode m   inject a fault: api | data | health | isolate | crash
  *   restore <region>         undo every fault on the region
  *   verify                   compare every item in every region once replication has caught up
  */
@@ -11,15 +11,17 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { HANDLER_BUNDLE as BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
 import { loadStack } from "../shared/stack-file.js";
-import { type CloudState, type CloudStatus, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
+import { type CloudState, type CloudStatus, DEFAULT_READY_TIMEOUT_MS, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
 import { startControlServer } from "./cloud/control.js";
 import { ControlError, callControl, readCloudState, verifyCloud } from "./cloud/control-client.js";
 import { runDemo } from "./demo.js";
 import { findMonitoringBinaries } from "./monitoring/binaries.js";
+import { ReadinessTimeoutError } from "./process/readiness.js";
 import type { ConvergenceReport } from "./replicator/convergence.js";
 import { quietSdkNodeWarning } from "./sdk-warning.js";
 
-const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no-demo --exit-after-demo --no-monitoring]
+const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no-demo --exit-after-demo --no-monitoring
+                    --ready-timeout ${DEFAULT_READY_TIMEOUT_MS / 1000} --fresh]
        npm run local -- status [--json]
        npm run local -- fail <region> --mode ${FAULT_MODES.join("|")}
        npm run local -- restore <region>
@@ -36,6 +38,8 @@ const { values: flags, positionals } = parseArgs({
     "no-demo": { type: "boolean", default: false },
     "exit-after-demo": { type: "boolean", default: false },
     "no-monitoring": { type: "boolean", default: false },
+    "ready-timeout": { type: "string", default: String(DEFAULT_READY_TIMEOUT_MS / 1000) },
+    fresh: { type: "boolean", default: false },
     // For npm run bench:local only: measures what the data endpoints cost (docs/LOCAL-CLOUD.md).
     "bypass-data-endpoint": { type: "boolean", default: false },
     "log-level": { type: "string", default: "info" },
@@ -59,6 +63,12 @@ async function up(): Promise<void> {
   const { stack, file, config } = loadStack(flags.stack);
   const timeScale = numberFlag("time-scale", flags["time-scale"], (n) => n > 0 && n <= 1, "a number in (0, 1]");
   const port = numberFlag("port", flags.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536, "a port number");
+  const readyTimeoutSeconds = numberFlag(
+    "ready-timeout",
+    flags["ready-timeout"],
+    (n) => n > 0 && n <= 86_400,
+    "a number of seconds, more than 0 and at most 86400",
+  );
   if (!existsSync(BUNDLE)) throw new UsageError(`${BUNDLE} is missing: run npm run build (npm start does)`);
   refuseIfRunning(path.resolve(flags["state-dir"]));
   console.log(
@@ -83,6 +93,8 @@ async function up(): Promise<void> {
     bundlePath: BUNDLE,
     logLevel: flags["log-level"],
     progress: (line) => console.log(line),
+    readyTimeoutMs: readyTimeoutSeconds * 1000,
+    freshData: flags.fresh,
   });
   let control: { close(): Promise<void> } | undefined;
   let stopping: Promise<void> | undefined;
@@ -127,6 +139,12 @@ async function up(): Promise<void> {
     console.log(
       `state: ${path.relative(process.cwd(), cloud.stateFile)}   logs: ${path.relative(process.cwd(), cloud.logDirectory)}/`,
     );
+    const { data } = cloud.state();
+    console.log(
+      data.kept
+        ? `data: kept from the previous run in ${path.relative(process.cwd(), data.directory)}/, as a region keeps its storage (npm start -- --fresh starts empty)`
+        : `data: new tables in ${path.relative(process.cwd(), data.directory)}/; the next npm start keeps them (--fresh starts empty)`,
+    );
     console.log(`CalcBurst local cloud ready: ${cloud.routerUrl}`);
     const { monitoring: observed } = cloud.state();
     if ("global" in observed) {
@@ -154,6 +172,11 @@ try:
 Ctrl-C stops everything.`);
   } catch (error) {
     console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof ReadinessTimeoutError) {
+      console.error(
+        `try: npm start -- --ready-timeout ${readyTimeoutSeconds * 2} (now ${readyTimeoutSeconds} s) on a busy machine, or stop what else is running; the children's output is in ${path.relative(process.cwd(), cloud.logDirectory)}/`,
+      );
+    }
     await shutdown(1);
   }
 }
@@ -225,18 +248,27 @@ function printStatus(status: CloudStatus): void {
       `  ${`${pair.source} → ${pair.target}`.padEnd(26)} ${pair.paused ? "PAUSED " : "running"} applied ${pair.records.applied}, lag p50 ${pair.lag.p50Ms ?? "-"} ms p99 ${pair.lag.p99Ms ?? "-"} ms${pair.lastError ? `, last error: ${pair.lastError}` : ""}`,
     );
   }
-  console.log("\nprocesses");
+  console.log("\nprocesses (supervised: one that dies is restarted with backoff, on the same port)");
   console.log(
     `  supervisor + router + control   pid ${state.supervisor.pid}   ${state.router.url}  ${state.control.url}`,
   );
+  const where = new Map<string, string>([["replicator", state.replicator.url]]);
   for (const [name, region] of Object.entries(state.regions)) {
-    console.log(`  ${`${name} API`.padEnd(31)} pid ${region.api.pid ?? "(stopped)"}   ${region.api.url}`);
-    console.log(
-      `  ${`${name} data endpoint`.padEnd(31)} ${region.data.pid === null ? "(bypassed)" : "(in the API process)"}   ${region.data.endpoint}`,
+    where.set(
+      `${name} API`,
+      `${region.api.url}   data endpoint ${region.data.endpoint} ${region.data.pid === null ? "(bypassed)" : "(in the API process)"}`,
     );
-    console.log(`  ${`${name} DynamoDB Local`.padEnd(31)} pid ${region.dynamodb.pid}   ${region.dynamodb.endpoint}`);
+    where.set(`${name} DynamoDB Local`, `${region.dynamodb.endpoint}   data in ${region.dynamodb.dataDirectory}`);
   }
-  console.log(`  ${"replicator".padEnd(31)} pid ${state.replicator.pid ?? "(restarting)"}   ${state.replicator.url}`);
+  for (const child of state.processes) {
+    const running =
+      child.pid === null ? `(${child.state === "stopped" ? "stopped" : child.state})` : `pid ${child.pid}`;
+    const history =
+      child.lastDeath === null
+        ? ""
+        : `   ${child.state === "restarting" ? "DIED" : "died"} ${child.lastDeath.at} (pid ${child.lastDeath.pid}, ${child.lastDeath.how})${child.lastBack === null || child.lastBack.at < child.lastDeath.at ? "" : `, back after ${(child.lastBack.downMs / 1000).toFixed(1)} s`}; restarts ${child.restarts}`;
+    console.log(`  ${child.name.padEnd(31)} ${running.padEnd(12)} ${where.get(child.name) ?? ""}${history}`);
+  }
   console.log("\nmonitoring");
   const { monitoring } = state;
   if ("disabled" in monitoring) {

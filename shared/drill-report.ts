@@ -8,8 +8,14 @@ import * as z from "zod/mini";
  */
 
 /** The drills that inject a fault into one region and watch traffic move. */
-export const FAILOVER_MODES = ["api", "data", "health", "isolate"] as const;
+export const FAILOVER_MODES = ["api", "data", "health", "isolate", "crash"] as const;
 export type FailoverMode = (typeof FAILOVER_MODES)[number];
+/**
+ * Faults the region recovers from by itself (`crash`: the supervisor restarts the killed DynamoDB
+ * Local with its data), so a success the region itself serves after the injection is service
+ * restored, not a client still sent to a failed region.
+ */
+export const SELF_HEALING_MODES: readonly FailoverMode[] = ["crash"];
 export const DRILL_MODES = [...FAILOVER_MODES, "conflict"] as const;
 export type DrillMode = (typeof DRILL_MODES)[number];
 
@@ -83,6 +89,7 @@ export const failoverSchema = z.object({
     rtoMs: milliseconds,
   }),
   measured: z.object({
+    /** Null when the health checks never marked the region unhealthy (a crash healed before the threshold). */
     detectionMs: z.nullable(milliseconds),
     /** Injection to the sending of the last client request that failed before the restore. */
     rtoLastErrorMs: z.nullable(milliseconds),
@@ -96,7 +103,7 @@ export const failoverSchema = z.object({
     /** Acknowledged writes not readable in a surviving region during the outage. */
     rpoExposure: z.int(),
     rpoExposureIds: z.array(z.string()),
-    /** Acknowledged writes missing from some region once restored and settled. Must be 0. */
+    /** Acknowledged writes missing from some region, or holding another result, once restored and settled. Must be 0. */
     lostAcknowledgedWrites: z.int(),
     lostIds: z.array(z.string()),
     /** Writes acknowledged by other regions during the outage, all found in the restored region. */

@@ -1,26 +1,47 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_HEALTH_CACHE_MS, DEFAULT_METRICS_FLUSH_INTERVAL_MS } from "../../shared/env.js";
 import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
-import { type DynamoDbLocal, freePort, startDynamoDbLocal } from "../dynamodb/launcher.js";
-import { ensureCalculationsTable } from "../dynamodb/tables.js";
+import { freePort, startDynamoDbLocal } from "../dynamodb/launcher.js";
+import { countItems, ensureCalculationsTable } from "../dynamodb/tables.js";
 import type { MonitoringBinaries } from "../monitoring/binaries.js";
-import { LocalMonitoring, type MonitoringState } from "../monitoring/monitoring.js";
+import { LocalMonitoring } from "../monitoring/monitoring.js";
 import type { ReplicationStatus } from "../replicator/replicator.js";
 import { HealthChecks, type RegionHealth } from "../router/health-checks.js";
 import { LatencyResolver } from "../router/resolver.js";
-import { type Router, startRouter, TARGET_REGION_HEADER } from "../router/server.js";
+import { type Router, startRouter } from "../router/server.js";
+import { type FaultMode, type FaultTarget, injectFault, liftFaults } from "./faults.js";
 import type { RegionSettings, RegionStats, ReplicatorSettings } from "./ipc.js";
 import { NodeChild } from "./node-child.js";
+import { waitForRegions } from "./ready.js";
+import type { CloudState, CloudStatus } from "./state.js";
+import { type SupervisedChild, Supervisor } from "./supervisor.js";
+
+export { FAULT_MODES, type FaultMode } from "./faults.js";
+export type { CloudState, CloudStatus } from "./state.js";
 
 export const TABLE_NAME = "calcburst-calculations";
-export const FAULT_MODES = ["api", "data", "health", "isolate"] as const;
-export type FaultMode = (typeof FAULT_MODES)[number];
 
-/** Route 53 waits 4 s for a connection and 2 s for the answer; scaled runs keep at least 1 s. */
-const HEALTH_CHECK_TIMEOUT_MS = { max: 4000, min: 1000 };
-const REPLICATOR_POLL_MS = 20;
-const RESTART_DELAY_MS = 250;
+/**
+ * How long a region's /health may take to answer a check. Route 53 allows 4 s to connect and 2 s
+ * for the answer; on loopback connecting is instant, so the answer's 2 s is the floor. A time
+ * scale shrinks the interval but not the machine's speed, so the timeout is never scaled below
+ * that floor: it still fits the function's 1 s data check, so a slow data layer shows as a 503
+ * and a busy machine is not taken for a dead region. Above it, the timeout follows the interval
+ * up to Route 53's 4 s. Checks never overlap (router/health-checks.ts).
+ */
+export const HEALTH_CHECK_TIMEOUT_MS = { min: 2000, max: 4000 };
+/** How long `npm start` waits for the cloud to be ready, unless --ready-timeout says otherwise. */
+export const DEFAULT_READY_TIMEOUT_MS = 180_000;
+/**
+ * How long the replicator waits before reading a stream again after a read that found nothing
+ * (while records flow it reads again at once). DynamoDB Streams allows 5 GetRecords a second per
+ * shard and Lambda's stream pollers read 4 times a second. At 20 ms an idle cloud used 65% of a
+ * core (the replicator 24%, each DynamoDB Local 19%, measured over 10 s), which on a 2-core
+ * machine running several clouds starved the surviving region of a failover into failing its
+ * health checks too.
+ */
+const REPLICATOR_POLL_MS = 200;
 /** A scaled metrics flush interval stays above this, so a flush never runs on every request. */
 const MIN_FLUSH_INTERVAL_MS = 200;
 
@@ -37,6 +58,16 @@ export interface LocalCloudOptions {
   /** The monitoring binaries, or why the cloud runs without monitoring. */
   monitoring: { binaries: MonitoringBinaries } | { disabled: string };
   /**
+   * How long the start may take, at most (each process's wait also ends early if it stalls);
+   * a restart by the supervisor gets as long.
+   */
+  readyTimeoutMs?: number;
+  /**
+   * Start with empty tables: the data a previous run left in the state folder is deleted. By
+   * default it is kept, as a region keeps its storage.
+   */
+  freshData?: boolean;
+  /**
    * For the benchmark of the data endpoint's cost only: the functions talk to DynamoDB Local
    * directly and the replicator stamps writes when it reads them from the stream, so
    * replication costs the same but conflicts no longer resolve as a global table's do.
@@ -49,72 +80,29 @@ interface RegionRuntime {
   port: number;
   /** The region's platform metrics (throttles), scraped by its Prometheus. */
   metricsPort: number;
-  dynamodb: DynamoDbLocal;
+  /** DynamoDB Local's port: the same after every restart, so its clients need not change. */
+  dynamodbPort: number;
+  dynamodb: SupervisedChild;
   /** Where the region's data endpoint (local/data/), hosted in its API process, listens. */
   dataPort: number;
   api: NodeChild;
+  apiProcess: SupervisedChild;
   faults: Set<FaultMode>;
   /** When the oldest fault still in place was injected. */
   faultSince: string | null;
 }
 
-export interface ProcessInfo {
-  name: string;
-  pid: number | null;
-  port: number | null;
-  url: string | null;
-}
-
-export interface CloudState {
-  stack: string;
-  timeScale: number;
-  startedAt: string;
-  supervisor: { pid: number };
-  router: { url: string };
-  control: { url: string };
-  healthCheck: { intervalMs: number; failureThreshold: number; timeoutMs: number };
-  recordTtlMs: number;
-  regions: Record<
-    string,
-    {
-      api: { url: string; pid: number | null };
-      dynamodb: { endpoint: string; pid: number };
-      /**
-       * What the region's function calls: the data endpoint in front of DynamoDB Local, hosted
-       * in the region's API process (so its pid is the API's).
-       */
-      data: { endpoint: string; pid: number | null };
-      faults: FaultMode[];
-      faultSince: string | null;
-    }
-  >;
-  replicator: { url: string; pid: number | null };
-  /** The Prometheus servers and Alertmanager, or why there are none. */
-  monitoring: (MonitoringState & { pids: number[] }) | { disabled: string };
-  logs: string;
-}
-
-export interface CloudStatus {
-  state: CloudState;
-  health: RegionHealth[];
-  routingTable: Record<string, string>;
-  resolverCache: Record<string, number>;
-  routedRequests: Record<string, number>;
-  functions: Record<string, RegionStats | null>;
-  /** The replicator's own status, or why it could not be read. */
-  replication: ReplicationStatus | { error: string };
-  /** Alerts Alertmanager has notified as firing. */
-  alerts: { name: string; region: string | null; summary: string }[];
-}
-
 /**
  * The local two-region cloud: per region a DynamoDB Local and an API process, one replicator
- * between them, and the router in this process. Knows every child, injects faults, and writes
- * the state file that the CLI and the tests read.
+ * between them, and the router in this process. Wires them together, injects faults and writes
+ * the state file that the CLI and the tests read; the supervisor (supervisor.ts) keeps the
+ * children running.
  */
 export class LocalCloud {
   private readonly regions = new Map<string, RegionRuntime>();
+  private readonly supervisor: Supervisor;
   private replicator: NodeChild | undefined;
+  private replicatorProcess: SupervisedChild | undefined;
   private replicatorPort = 0;
   private router: Router | undefined;
   private checks: HealthChecks | undefined;
@@ -122,11 +110,27 @@ export class LocalCloud {
   private controlUrl = "";
   private monitoring: LocalMonitoring | undefined;
   private shuttingDown = false;
+  private dataKept = false;
+  /** When the start's --ready-timeout runs out: every wait of the start, readiness included, shares it. */
+  private readyDeadline = 0;
   private readonly startedAt = new Date().toISOString();
   private readonly progress: (line: string) => void;
 
   constructor(readonly options: LocalCloudOptions) {
     this.progress = options.progress ?? (() => undefined);
+    this.supervisor = new Supervisor({
+      log: this.progress,
+      onChange: () => this.writeState(),
+      readyTimeoutMs: this.readyTimeoutMs,
+    });
+  }
+
+  get readyTimeoutMs(): number {
+    return this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  }
+
+  private remainingReadyMs(): number {
+    return Math.max(1000, this.readyDeadline - Date.now());
   }
 
   get stateFile(): string {
@@ -135,6 +139,11 @@ export class LocalCloud {
 
   get logDirectory(): string {
     return path.join(this.options.stateDirectory, "logs");
+  }
+
+  /** Each region's DynamoDB Local keeps its tables here, like a region's storage. */
+  get dataDirectory(): string {
+    return path.join(this.options.stateDirectory, "data");
   }
 
   get routerUrl(): string {
@@ -151,21 +160,22 @@ export class LocalCloud {
     return scaledMs(this.options.config.recordTtlSeconds, this.options.timeScale);
   }
 
+  private dynamodbEndpoint(runtime: Pick<RegionRuntime, "dynamodbPort">): string {
+    return `http://127.0.0.1:${runtime.dynamodbPort}`;
+  }
+
   private regionSettings(
-    runtime: Pick<RegionRuntime, "region" | "port" | "metricsPort" | "dynamodb" | "dataPort" | "faults">,
+    runtime: Pick<RegionRuntime, "region" | "port" | "metricsPort" | "dynamodbPort" | "dataPort" | "faults">,
   ): RegionSettings {
     const { config, timeScale } = this.options;
+    const upstream = this.dynamodbEndpoint(runtime);
     return {
       region: runtime.region,
       port: runtime.port,
       bundlePath: this.options.bundlePath,
       tableName: TABLE_NAME,
-      dynamodbEndpoint: this.options.bypassDataEndpoint
-        ? runtime.dynamodb.endpoint
-        : `http://127.0.0.1:${runtime.dataPort}`,
-      ...(!this.options.bypassDataEndpoint && {
-        dataEndpoint: { port: runtime.dataPort, upstream: runtime.dynamodb.endpoint },
-      }),
+      dynamodbEndpoint: this.options.bypassDataEndpoint ? upstream : `http://127.0.0.1:${runtime.dataPort}`,
+      ...(!this.options.bypassDataEndpoint && { dataEndpoint: { port: runtime.dataPort, upstream } }),
       timeoutMs: config.lambdaTimeoutSeconds * 1000,
       concurrency: config.lambdaReservedConcurrency,
       throttleRatePerSecond: config.apiThrottlingRateLimit,
@@ -190,7 +200,7 @@ export class LocalCloud {
       port: this.replicatorPort,
       replicas: [...this.regions.values()].map((runtime) => ({
         region: runtime.region,
-        endpoint: runtime.dynamodb.endpoint,
+        endpoint: this.dynamodbEndpoint(runtime),
         tableName: TABLE_NAME,
       })),
       checkpointFile: path.join(this.options.stateDirectory, "replicator", "checkpoints.json"),
@@ -202,65 +212,87 @@ export class LocalCloud {
     };
   }
 
-  /** A child that dies unasked is restarted, as Lambda and a process supervisor would. */
-  private restartLater(child: NodeChild, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.shuttingDown) return;
-    this.progress(`${child.name} exited unexpectedly (${signal ?? `code ${code}`}); restarting it`);
-    setTimeout(() => {
-      if (this.shuttingDown) return;
-      child
-        .start()
-        .then(() => {
-          this.progress(`${child.name} restarted (pid ${child.pid})`);
-          this.writeState();
-        })
-        .catch((error: Error) => this.progress(`${child.name} could not restart: ${error.message}`));
-    }, RESTART_DELAY_MS);
+  /**
+   * Keeps what an earlier run left (each region's tables and the replicator's checkpoints, which
+   * belong together: a checkpoint names a position in the very stream kept with the tables), or
+   * deletes both with `freshData`. A checkpoint whose stream is gone is ignored by the replicator.
+   */
+  private prepareData(): void {
+    if (this.options.freshData) {
+      rmSync(this.dataDirectory, { recursive: true, force: true });
+      rmSync(path.join(this.options.stateDirectory, "replicator"), { recursive: true, force: true });
+    }
+    this.dataKept = this.options.config.regions.some((region) => existsSync(path.join(this.dataDirectory, region)));
+  }
+
+  private addRegion(region: string, ports: Pick<RegionRuntime, "port" | "metricsPort" | "dynamodbPort" | "dataPort">) {
+    const api = new NodeChild({
+      name: `${region} API`,
+      script: path.join(__dirname, "..", "region", "main.ts"),
+      settings: () => this.regionSettings(runtime),
+      logFile: path.join(this.logDirectory, `api-${region}.log`),
+    });
+    const name = `${region} DynamoDB Local`;
+    const runtime: RegionRuntime = {
+      region,
+      ...ports,
+      dynamodb: this.supervisor.add({
+        name,
+        launch: async (readyTimeoutMs) => {
+          const started = await startDynamoDbLocal({
+            name,
+            port: ports.dynamodbPort,
+            dataDirectory: path.join(this.dataDirectory, region),
+            readyTimeoutMs,
+            logFile: path.join(this.logDirectory, `dynamodb-${region}.log`),
+          });
+          return { pid: started.pid, exitStatus: started.exitStatus, stop: started.stop };
+        },
+      }),
+      api,
+      apiProcess: this.supervisor.add(api),
+      faults: new Set(),
+      faultSince: null,
+    };
+    this.regions.set(region, runtime);
   }
 
   async start(): Promise<void> {
     const { config } = this.options;
+    this.readyDeadline = Date.now() + this.readyTimeoutMs;
+    const remainingMs = () => this.remainingReadyMs();
     // Each run starts with empty logs; a restarted child appends to its own.
     rmSync(this.logDirectory, { recursive: true, force: true });
     mkdirSync(this.logDirectory, { recursive: true });
-    // A new cloud has new streams: old checkpoints would point nowhere.
-    rmSync(path.join(this.options.stateDirectory, "replicator"), { recursive: true, force: true });
+    this.prepareData();
 
-    this.progress(`starting DynamoDB Local for ${config.regions.join(", ")} ...`);
-    const databases = await Promise.allSettled(config.regions.map(() => startDynamoDbLocal()));
-    const failed = databases.find((result) => result.status === "rejected");
-    if (failed !== undefined) {
-      for (const result of databases) if (result.status === "fulfilled") await result.value.stop();
-      throw (failed as PromiseRejectedResult).reason;
-    }
-    for (const [index, region] of config.regions.entries()) {
-      const dynamodb = (databases[index] as PromiseFulfilledResult<DynamoDbLocal>).value;
-      const runtime: RegionRuntime = {
-        region,
+    for (const region of config.regions) {
+      this.addRegion(region, {
         port: await freePort(),
         metricsPort: await freePort(),
+        dynamodbPort: await freePort(),
         dataPort: await freePort(),
-        dynamodb,
-        faults: new Set(),
-        faultSince: null,
-        api: new NodeChild({
-          name: `${region} API`,
-          script: path.join(__dirname, "..", "region", "main.ts"),
-          settings: () => this.regionSettings(runtime),
-          logFile: path.join(this.logDirectory, `api-${region}.log`),
-          onUnexpectedExit: (code, signal) => this.restartLater(runtime.api, code, signal),
-        }),
-      };
-      this.regions.set(region, runtime);
+      });
     }
     this.replicatorPort = await freePort();
     this.writeState();
+
+    this.progress(`starting DynamoDB Local for ${config.regions.join(", ")} (data in ${this.dataDirectory}) ...`);
+    const databases = await Promise.allSettled(
+      [...this.regions.values()].map((one) => one.dynamodb.start(remainingMs())),
+    );
+    const failed = databases.find((result) => result.status === "rejected");
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
     await Promise.all([
-      ...[...this.regions.values()].map(async ({ region, dynamodb }) => {
-        await ensureCalculationsTable(dynamodb.endpoint, region, TABLE_NAME);
-        this.progress(`  ${region}: DynamoDB Local ${dynamodb.endpoint} (pid ${dynamodb.pid}), table ${TABLE_NAME}`);
+      ...[...this.regions.values()].map(async (runtime) => {
+        const endpoint = this.dynamodbEndpoint(runtime);
+        await ensureCalculationsTable(endpoint, runtime.region, TABLE_NAME);
+        const items = await countItems(endpoint, runtime.region, TABLE_NAME);
+        this.progress(
+          `  ${runtime.region}: DynamoDB Local ${endpoint} (pid ${runtime.dynamodb.pid}), table ${TABLE_NAME}, ${items - 1} item${items - 1 === 1 ? "" : "s"}${this.dataKept ? " kept from the previous run" : ""}`,
+        );
       }),
-      this.startMonitoring(),
+      this.startMonitoring(remainingMs()),
     ]);
 
     if (this.options.bypassDataEndpoint) {
@@ -270,22 +302,21 @@ export class LocalCloud {
     this.progress("starting the regional APIs (API Gateway + Lambda emulation) ...");
     await Promise.all(
       [...this.regions.values()].map(async (runtime) => {
-        await runtime.api.start();
-        this.progress(`  ${runtime.region}: API http://127.0.0.1:${runtime.port} (pid ${runtime.api.pid})`);
+        await runtime.apiProcess.start(remainingMs());
+        this.progress(`  ${runtime.region}: API http://127.0.0.1:${runtime.port} (pid ${runtime.apiProcess.pid})`);
       }),
     );
 
     this.progress("starting the replicator (the global table's streams, last applied write wins) ...");
-    const replicator = new NodeChild({
+    this.replicator = new NodeChild({
       name: "replicator",
       script: path.join(__dirname, "..", "replicator", "main.ts"),
       settings: () => this.replicatorSettings(),
       logFile: path.join(this.logDirectory, "replicator.log"),
-      onUnexpectedExit: (code, signal) => this.restartLater(replicator, code, signal),
     });
-    this.replicator = replicator;
-    await replicator.start();
-    this.progress(`  replicator http://127.0.0.1:${this.replicatorPort} (pid ${replicator.pid})`);
+    this.replicatorProcess = this.supervisor.add(this.replicator);
+    await this.replicatorProcess.start(remainingMs());
+    this.progress(`  replicator http://127.0.0.1:${this.replicatorPort} (pid ${this.replicatorProcess.pid})`);
 
     const { intervalMs, failureThreshold, timeoutMs } = this.healthCheckSettings;
     this.checks = new HealthChecks({
@@ -316,13 +347,13 @@ export class LocalCloud {
     });
     this.checks.start();
     this.progress(
-      `router ${this.router.url}: health checks every ${intervalMs} ms, threshold ${failureThreshold}, record TTL ${this.recordTtlMs} ms` +
+      `router ${this.router.url}: health checks every ${intervalMs} ms (timeout ${timeoutMs} ms, never overlapping), threshold ${failureThreshold}, record TTL ${this.recordTtlMs} ms` +
         (this.options.timeScale !== 1 ? ` (time scale ${this.options.timeScale})` : ""),
     );
   }
 
   /** Prometheus per region, the global one and Alertmanager, before the functions that push to them. */
-  private async startMonitoring(): Promise<void> {
+  private async startMonitoring(readyTimeoutMs: number): Promise<void> {
     if (!("binaries" in this.options.monitoring)) return;
     this.progress(
       "starting monitoring: a Prometheus and a blackbox exporter per region, the global Prometheus, Alertmanager ...",
@@ -339,6 +370,8 @@ export class LocalCloud {
         platformAddresses: [`127.0.0.1:${runtime.metricsPort}`, `127.0.0.1:${this.replicatorPort}`],
       })),
       progress: this.progress,
+      supervise: (definition) => this.supervisor.add(definition),
+      readyTimeoutMs,
     });
     this.monitoring = monitoring;
     const endpoints = await monitoring.start();
@@ -369,61 +402,40 @@ export class LocalCloud {
     return runtime;
   }
 
-  /** Resolves once every region answers `/health` 200 through the router's regional names. */
-  async waitUntilReady(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    const pending = new Set(this.regions.keys());
-    while (pending.size > 0) {
-      for (const region of [...pending]) {
-        const response = await fetch(`${this.routerUrl}/health`, {
-          headers: { [TARGET_REGION_HEADER]: region },
-          signal: AbortSignal.timeout(2000),
-        }).catch(() => undefined);
-        await response?.arrayBuffer();
-        if (response?.status === 200 && this.checks?.isHealthy(region)) {
-          pending.delete(region);
-          this.progress(`  ${region}: /health 200 through the router`);
-        }
-      }
-      if (pending.size === 0) break;
-      if (Date.now() > deadline) {
-        throw new Error(`not ready after ${timeoutMs / 1000} s: ${[...pending].join(", ")} did not answer /health 200`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+  /**
+   * Resolves once every region answers `/health` 200 through the router's regional names and the
+   * router's own checks pass; fails after `timeoutMs` saying what each region last answered.
+   */
+  waitUntilReady(timeoutMs = this.remainingReadyMs()): Promise<void> {
+    return waitForRegions({
+      routerUrl: this.routerUrl,
+      regions: [...this.regions.keys()],
+      checks: () => this.healthChecks(),
+      requestTimeoutMs: this.healthCheckSettings.timeoutMs,
+      timeoutMs,
+      progress: this.progress,
+    });
+  }
+
+  private faultTarget(runtime: RegionRuntime): FaultTarget {
+    return {
+      region: runtime.region,
+      api: runtime.api,
+      apiProcess: runtime.apiProcess,
+      dynamodb: runtime.dynamodb,
+      replicator: this.replicator,
+      readyTimeoutMs: this.readyTimeoutMs,
+    };
   }
 
   async fail(region: string, mode: FaultMode): Promise<string> {
     const runtime = this.runtime(region);
     if (runtime.faults.has(mode)) return `${region} already has the ${mode} fault`;
     runtime.faults.add(mode);
-    let done: string;
-    switch (mode) {
-      case "api":
-        await runtime.api.stop();
-        done = `${region}'s API is stopped`;
-        break;
-      case "data":
-        // Frozen, not killed: the data survives, as a regional outage keeps durable writes.
-        process.kill(runtime.dynamodb.pid, "SIGSTOP");
-        done = `${region}'s DynamoDB Local (pid ${runtime.dynamodb.pid}) is frozen`;
-        break;
-      case "health":
-        if (runtime.api.running) await this.setKillSwitch(runtime, true);
-        done = `${region}'s kill switch CALCBURST_REGION_DISABLED is on`;
-        break;
-      case "isolate":
-        await this.replicator?.request({ type: "isolate", region }).catch(() => undefined);
-        done = `${region} is cut off from the router and from replication; its own API and data keep running`;
-        break;
-    }
+    const done = await injectFault(this.faultTarget(runtime), mode);
     runtime.faultSince ??= new Date().toISOString();
     this.writeState();
     return done;
-  }
-
-  private async setKillSwitch(runtime: RegionRuntime, disabled: boolean): Promise<void> {
-    await runtime.api.request({ type: "set-kill-switch", disabled });
   }
 
   async restore(region: string): Promise<string> {
@@ -432,22 +444,7 @@ export class LocalCloud {
     const faults = new Set(runtime.faults);
     runtime.faults.clear();
     runtime.faultSince = null;
-    const restored: string[] = [];
-    if (faults.has("isolate")) {
-      await this.replicator?.request({ type: "rejoin", region }).catch(() => undefined);
-      restored.push("reconnected");
-    }
-    if (faults.has("data")) {
-      process.kill(runtime.dynamodb.pid, "SIGCONT");
-      restored.push("DynamoDB Local resumed");
-    }
-    if (faults.has("api")) {
-      await runtime.api.start();
-      restored.push(`API started (pid ${runtime.api.pid})`);
-    } else if (faults.has("health")) {
-      await this.setKillSwitch(runtime, false);
-      restored.push("kill switch off");
-    }
+    const restored = await liftFaults(this.faultTarget(runtime), faults);
     this.writeState();
     return restored.length === 0 ? `${region} had no fault to restore` : `${region}: ${restored.join(", ")}`;
   }
@@ -466,22 +463,28 @@ export class LocalCloud {
         [...this.regions.values()].map((runtime) => [
           runtime.region,
           {
-            api: { url: `http://127.0.0.1:${runtime.port}`, pid: runtime.api.pid ?? null },
-            dynamodb: { endpoint: runtime.dynamodb.endpoint, pid: runtime.dynamodb.pid },
+            api: { url: `http://127.0.0.1:${runtime.port}`, pid: runtime.apiProcess.pid ?? null },
+            dynamodb: {
+              endpoint: this.dynamodbEndpoint(runtime),
+              pid: runtime.dynamodb.pid ?? null,
+              dataDirectory: path.join(this.dataDirectory, runtime.region),
+            },
             data: {
               endpoint: `http://127.0.0.1:${runtime.dataPort}`,
-              pid: this.options.bypassDataEndpoint ? null : (runtime.api.pid ?? null),
+              pid: this.options.bypassDataEndpoint ? null : (runtime.apiProcess.pid ?? null),
             },
             faults: [...runtime.faults],
             faultSince: runtime.faultSince,
           },
         ]),
       ),
-      replicator: { url: `http://127.0.0.1:${this.replicatorPort}`, pid: this.replicator?.pid ?? null },
+      replicator: { url: `http://127.0.0.1:${this.replicatorPort}`, pid: this.replicatorProcess?.pid ?? null },
       monitoring:
         this.monitoring?.state !== undefined
           ? { ...this.monitoring.state, pids: this.monitoring.pids() }
           : { disabled: "disabled" in this.options.monitoring ? this.options.monitoring.disabled : "not started yet" },
+      processes: this.supervisor.status(),
+      data: { kept: this.dataKept, directory: this.dataDirectory },
       logs: this.logDirectory,
     };
   }
@@ -501,12 +504,13 @@ export class LocalCloud {
   async status(): Promise<CloudStatus> {
     const functions: Record<string, RegionStats | null> = {};
     for (const runtime of this.regions.values()) {
-      functions[runtime.region] = runtime.api.running
-        ? await runtime.api
-            .request({ type: "stats" }, 1000)
-            .then((answer) => answer.stats ?? null)
-            .catch(() => null)
-        : null;
+      functions[runtime.region] =
+        runtime.apiProcess.pid !== undefined
+          ? await runtime.api
+              .request({ type: "stats" }, 1000)
+              .then((answer) => answer.stats ?? null)
+              .catch(() => null)
+          : null;
     }
     const replication = await fetch(`http://127.0.0.1:${this.replicatorPort}/status`, {
       signal: AbortSignal.timeout(2000),
@@ -533,10 +537,11 @@ export class LocalCloud {
   async stop(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.supervisor.shutdown();
     this.checks?.stop();
     await this.router?.close().catch(() => undefined);
-    await this.replicator?.stop().catch(() => undefined);
-    await Promise.all([...this.regions.values()].map((runtime) => runtime.api.stop().catch(() => undefined)));
+    await this.replicatorProcess?.stop().catch(() => undefined);
+    await Promise.all([...this.regions.values()].map((runtime) => runtime.apiProcess.stop().catch(() => undefined)));
     await Promise.all([...this.regions.values()].map((runtime) => runtime.dynamodb.stop().catch(() => undefined)));
     await this.monitoring?.stop().catch(() => undefined);
     rmSync(this.stateFile, { force: true });

@@ -1,10 +1,12 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 import { PROJECT_ROOT } from "../../shared/paths.js";
+import { waitWhileProgressing } from "../process/readiness.js";
+import { describeExit, type ExitStatus } from "../process/supervised.js";
 import { type ChildMessage, SETTINGS_VARIABLE, type SupervisorMessage, type SupervisorOrder } from "./ipc.js";
+import type { ChildDefinition, RunningProcess } from "./supervisor.js";
 
-const READY_TIMEOUT_MS = 30_000;
 /**
  * Set, every node child writes a V8 CPU profile into this folder when it exits: how
  * `npm run bench:local` splits a region process's CPU between API emulation, function and SDK.
@@ -15,20 +17,44 @@ const STOP_GRACE_MS = 3000;
 export interface NodeChildOptions {
   name: string;
   script: string;
+  /** Read at every start, so a restarted child gets the settings of the moment (a kill switch, say). */
   settings: () => unknown;
   logFile: string;
-  /** Called when the child exits without being asked to; the supervisor decides what to do. */
-  onUnexpectedExit: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** What the file got from `offset` on, at most its last `limit` characters: a failed start's own words. */
+function tailSince(file: string, offset: number, limit = 2000): string {
+  try {
+    const length = Math.min(limit, fileSize(file) - offset);
+    if (length <= 0) return "";
+    const buffer = Buffer.alloc(length);
+    const descriptor = openSync(file, "r");
+    try {
+      readSync(descriptor, buffer, 0, length, fileSize(file) - length);
+    } finally {
+      closeSync(descriptor);
+    }
+    return buffer.toString("utf8").trim();
+  } catch {
+    return "";
+  }
 }
 
 /**
  * A TypeScript process of the local cloud (a region API or the replicator), started with tsx,
  * its output appended to a log file, with an IPC channel that carries orders and, by closing,
- * tells the child its supervisor is gone.
+ * tells the child its supervisor is gone. The supervisor (supervisor.ts) decides when it starts.
  */
-export class NodeChild {
+export class NodeChild implements ChildDefinition {
   private child: ChildProcess | undefined;
-  private stopping = false;
   private nextRequestId = 0;
 
   constructor(private readonly options: NodeChildOptions) {}
@@ -37,19 +63,10 @@ export class NodeChild {
     return this.options.name;
   }
 
-  get pid(): number | undefined {
-    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
-  }
-
-  get running(): boolean {
-    return this.pid !== undefined;
-  }
-
-  /** Starts the child and resolves with the port it reports once it serves. */
-  async start(): Promise<number> {
+  /** Starts the child and resolves once it reports that it serves. */
+  async launch(readyTimeoutMs: number): Promise<RunningProcess> {
     mkdirSync(path.dirname(this.options.logFile), { recursive: true });
     const log = openSync(this.options.logFile, "a");
-    this.stopping = false;
     const child = fork(this.options.script, [], {
       cwd: PROJECT_ROOT,
       execArgv: [
@@ -63,42 +80,49 @@ export class NodeChild {
       stdio: ["ignore", log, log, "ipc"],
     });
     closeSync(log);
+    // An order sent just as the child dies fails by its own timeout; the error event must not end the supervisor.
+    child.on("error", () => undefined);
     this.child = child;
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(
-          new Error(`${this.name} did not start within ${READY_TIMEOUT_MS / 1000} s; see ${this.options.logFile}`),
-        );
-      }, READY_TIMEOUT_MS);
-      const onMessage = (message: ChildMessage) => {
-        if (message.type !== "ready") return;
-        clearTimeout(timer);
-        child.off("message", onMessage);
-        child.off("exit", onEarlyExit);
-        resolve(message.port);
-      };
-      const onEarlyExit = (code: number | null) => {
-        clearTimeout(timer);
-        reject(new Error(`${this.name} exited (${code}) while starting; see ${this.options.logFile}`));
-      };
-      child.on("message", onMessage);
-      child.once("exit", onEarlyExit);
-    });
-    child.once("exit", (code, signal) => {
-      if (!this.stopping && this.child === child) this.options.onUnexpectedExit(code, signal);
-    });
-    return port;
+    const exitStatus = new Promise<ExitStatus>((resolve) =>
+      child.once("exit", (code, signal) => resolve({ code, signal })),
+    );
+    const stop = () => this.stopProcess(child, exitStatus);
+    let ready = false;
+    const onMessage = (message: ChildMessage) => {
+      if (message.type === "ready") ready = true;
+    };
+    child.on("message", onMessage);
+    const exited = () =>
+      child.exitCode !== null || child.signalCode !== null
+        ? describeExit({ code: child.exitCode, signal: child.signalCode })
+        : undefined;
+    const logSizeAtStart = fileSize(this.options.logFile);
+    try {
+      if (child.pid === undefined) throw new Error(`${this.name} could not be started`);
+      await waitWhileProgressing(
+        { name: this.name, pid: child.pid, exited, outputSize: () => fileSize(this.options.logFile) - logSizeAtStart },
+        async () => ready,
+        "report that it serves",
+        { timeoutMs: readyTimeoutMs, everyMs: 25 },
+      );
+    } catch (error) {
+      await stop();
+      if (error instanceof Error) {
+        const said = tailSince(this.options.logFile, logSizeAtStart);
+        error.message += `; see ${this.options.logFile}${said === "" ? "" : `, which ends:\n${said}`}`;
+      }
+      throw error;
+    } finally {
+      child.off("message", onMessage);
+    }
+    return { pid: child.pid, exitStatus, stop };
   }
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.stopping = true;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  private async stopProcess(child: ChildProcess, exitStatus: Promise<ExitStatus>): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill("SIGTERM");
     const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-    await exited;
+    await exitStatus;
     clearTimeout(timer);
   }
 

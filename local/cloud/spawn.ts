@@ -3,10 +3,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PROJECT_ROOT } from "../../shared/paths.js";
-import type { CloudState } from "./cloud.js";
+import { type CloudState, DEFAULT_READY_TIMEOUT_MS } from "./cloud.js";
 import { CPU_PROFILE_VARIABLE } from "./node-child.js";
 
 const READY_LINE = /CalcBurst local cloud ready: (\S+)/;
+/** The cloud gives up at its --ready-timeout and says why; the harness waits this much longer to hear it. */
+const REPORT_GRACE_MS = 30_000;
 
 export interface SpawnedCloud {
   child: ChildProcess;
@@ -26,7 +28,12 @@ export async function spawnLocalCloud(
   options: {
     timeScale?: number;
     detached?: boolean;
+    /** The cloud's own --ready-timeout; the harness waits a little longer to hear why it failed. */
     readyTimeoutMs?: number;
+    /** An existing state folder (a previous run's data is in it); by default a new one. */
+    stateDirectory?: string;
+    /** --fresh: start with empty tables even when the state folder holds a previous run's. */
+    fresh?: boolean;
     monitoring?: boolean;
     /** Benchmark only: the functions write to DynamoDB Local directly (see LocalCloudOptions). */
     bypassDataEndpoint?: boolean;
@@ -35,13 +42,15 @@ export async function spawnLocalCloud(
     stack?: string;
   } = {},
 ): Promise<SpawnedCloud> {
-  const stateDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-cloud-"));
-  const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
+  const stateDirectory = options.stateDirectory ?? mkdtempSync(path.join(tmpdir(), "calcburst-cloud-"));
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const child = spawn(
     process.execPath,
     [
       ...["--import", "tsx", "local/cli.ts", "up", "--no-demo", "--port", "0", "--stack", options.stack ?? "prod"],
       ...["--time-scale", String(options.timeScale ?? 1), "--state-dir", stateDirectory, "--log-level", "warn"],
+      ...["--ready-timeout", String(readyTimeoutMs / 1000)],
+      ...(options.fresh === true ? ["--fresh"] : []),
       // Six more processes per cloud: only the suites about monitoring pay for them.
       ...(options.monitoring === true ? [] : ["--no-monitoring"]),
       ...(options.bypassDataEndpoint === true ? ["--bypass-data-endpoint"] : []),
@@ -66,7 +75,7 @@ export async function spawnLocalCloud(
     const timer = setTimeout(() => {
       child.kill("SIGTERM");
       reject(new Error(`the local cloud was not ready within ${readyTimeoutMs / 1000} s:\n${output}`));
-    }, readyTimeoutMs);
+    }, readyTimeoutMs + REPORT_GRACE_MS);
     const onExit = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`the local cloud exited (${code}) before it was ready:\n${output}`));

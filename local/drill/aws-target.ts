@@ -26,7 +26,12 @@ export const AWS_MODE_ACTIONS: Record<FailoverMode, string> = {
   api: "sets the function's reserved concurrency to 0: every invocation is throttled, /health included",
   data: `adds an inline policy (${DATA_DRILL_POLICY}) denying every DynamoDB action to the function's role: writes and /health fail as in a data-layer outage`,
   isolate: "has no AWS counterpart: a global table's replication cannot be paused",
+  crash:
+    "has no AWS counterpart: DynamoDB's storage is AWS's to run, and a replica cannot be crashed on demand (the data mode denies the function DynamoDB instead)",
 };
+
+/** Modes only the local cloud can drill; on AWS the drill refuses them, saying why. */
+export const LOCAL_ONLY_MODES: readonly FailoverMode[] = ["isolate", "crash"];
 
 export interface AwsClients {
   lambda(region: string): LambdaClient;
@@ -167,7 +172,8 @@ export function awsTarget(
           );
           break;
         case "isolate":
-          throw new Error(`--mode isolate ${AWS_MODE_ACTIONS.isolate}; run it against the local cloud`);
+        case "crash":
+          throw new Error(`--mode ${mode} ${AWS_MODE_ACTIONS[mode]}; run it against the local cloud`);
       }
       return `${functionNameOf(stack, region)}: ${AWS_MODE_ACTIONS[mode]}`;
     },
@@ -190,6 +196,7 @@ export function awsTarget(
           );
           return `${functionNameOf(stack, region)}: ${DATA_DRILL_POLICY} removed`;
         case "isolate":
+        case "crash":
           return "nothing to restore";
       }
     },

@@ -1,5 +1,5 @@
 /**
- * npm run drill -- --region <r> --mode api|data|health|isolate [--target local|aws] [--stack prod]
+ * npm run drill -- --region <r> --mode api|data|health|isolate|crash [--target local|aws] [--stack prod]
  *                  [--duration <s>] [--json <file>] [--svg <file>] [--state-dir <dir>]
  * npm run drill -- --mode conflict [--pairs <n>] [--target local|aws] …
  * Runs a failover drill (or the conflict drill), prints the report, writes the JSON report and
@@ -14,7 +14,7 @@ import { PROJECT_ROOT } from "../../shared/paths.js";
 import { loadStack } from "../../shared/stack-file.js";
 import { ControlError } from "../cloud/control-client.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
-import { AWS_MODE_ACTIONS, awsTarget } from "./aws-target.js";
+import { AWS_MODE_ACTIONS, awsTarget, LOCAL_ONLY_MODES } from "./aws-target.js";
 import { runConflictDrill } from "./conflict.js";
 import { localTarget } from "./local-target.js";
 import { renderTable, renderTimeline } from "./report.js";
@@ -47,8 +47,8 @@ async function main(): Promise<void> {
   if (!DRILL_MODES.includes(mode)) throw new UsageError(`--mode must be one of ${DRILL_MODES.join(", ")}\n${USAGE}`);
   if (mode !== "conflict" && flags.region === undefined) throw new UsageError(`--region is required\n${USAGE}`);
   if (flags.target !== "local" && flags.target !== "aws") throw new UsageError(`--target must be local or aws`);
-  if (flags.target === "aws" && mode === "isolate")
-    throw new UsageError(`on AWS, --mode isolate ${AWS_MODE_ACTIONS.isolate}`);
+  if (flags.target === "aws" && mode !== "conflict" && LOCAL_ONLY_MODES.includes(mode))
+    throw new UsageError(`on AWS, --mode ${mode} ${AWS_MODE_ACTIONS[mode]}`);
   const outageSeconds = flags.duration === undefined ? undefined : Number(flags.duration);
   if (outageSeconds !== undefined && !(outageSeconds > 0))
     throw new UsageError(`--duration must be a positive number of seconds`);

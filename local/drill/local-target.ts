@@ -11,6 +11,19 @@ const PROBE_TIMEOUT_MS = 5000;
 /** How long the convergence check may wait for replication to catch up after a drill. */
 const VERIFY_TIMEOUT_MS = 60_000;
 
+/**
+ * The longest the health checks can take to mark a failed region unhealthy: up to one interval
+ * until the first check after the fault, then `failureThreshold` failing checks, each starting
+ * one interval after the previous one or, when that one hung until its timeout, right after it
+ * (checks never overlap). With a timeout shorter than the interval, as on AWS, this is
+ * interval × threshold + timeout.
+ */
+export function detectionBudgetMs(check: { intervalMs: number; failureThreshold: number; timeoutMs: number }): number {
+  return (
+    (check.failureThreshold - 1) * Math.max(check.intervalMs, check.timeoutMs) + check.intervalMs + check.timeoutMs
+  );
+}
+
 /** The region a location's clients are sent to when every region is healthy: the lowest latency. */
 export function preferredRegions(config: StackConfig): Record<string, string> {
   return Object.fromEntries(
@@ -40,10 +53,7 @@ export function localTarget(config: StackConfig, stateDirectory: string): DrillT
     preferredRegion: preferredRegions(config),
     probeIntervalMs: Math.max(20, Math.round(state.healthCheck.intervalMs / 5)),
     budget: {
-      detectionMs:
-        state.healthCheck.intervalMs * state.healthCheck.failureThreshold +
-        state.healthCheck.timeoutMs +
-        scaledMs(DEFAULT_HEALTH_CACHE_MS / 1000, scale),
+      detectionMs: detectionBudgetMs(state.healthCheck) + scaledMs(DEFAULT_HEALTH_CACHE_MS / 1000, scale),
       ttlMs: state.recordTtlMs,
       slackMs: scaledMs(config.drillRtoSlackSeconds, scale),
     },

@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { type FailoverMode, type FailoverReport, failoverSchema, type Probe } from "../../shared/drill-report.js";
+import {
+  type FailoverMode,
+  type FailoverReport,
+  failoverSchema,
+  type Probe,
+  SELF_HEALING_MODES,
+} from "../../shared/drill-report.js";
 import { checkDivergence } from "./divergence.js";
 import type { DrillTarget } from "./target.js";
 
@@ -15,12 +21,17 @@ export interface DrillOptions {
   now?: () => number;
 }
 
-/** An acknowledged write: what the drill promises a client it will find again. */
+/** An acknowledged write: what the drill promises a client it will find again, unchanged. */
 interface LedgerEntry {
   id: string;
   region: string;
   ackedMs: number;
+  /** The result the client was given. */
+  result: unknown;
 }
+
+const resultOf = (body: unknown): unknown =>
+  typeof body === "object" && body !== null && "result" in body ? body.result : undefined;
 
 export const isSuccess = (status: number) => status >= 200 && status < 300;
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,6 +60,7 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   }
   await target.prepare?.();
   const survivors = target.regions.filter((other) => other !== region);
+  const selfHealing = SELF_HEALING_MODES.includes(mode);
   const budgetMs = target.budget.detectionMs + target.budget.ttlMs + target.budget.slackMs;
   const outageMs = options.outageMs ?? Math.round(budgetMs * 1.5);
   const baselineMs = options.baselineMs ?? Math.max(target.probeIntervalMs * 10, 1000);
@@ -71,7 +83,7 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
         const endedMs = clock();
         probes.push({ sentMs, endedMs, location, status: answer.status, region: answer.region });
         if (isSuccess(answer.status) && answer.region !== null)
-          ledger.push({ id, region: answer.region, ackedMs: endedMs });
+          ledger.push({ id, region: answer.region, ackedMs: endedMs, result: resultOf(answer.body) });
       });
       pending.add(request);
       void request.finally(() => pending.delete(request));
@@ -97,6 +109,8 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
     if (found) {
       detectedMs = clock();
       progress(`detected: the health checks mark ${region} unhealthy after ${detectedMs - injectedMs} ms`);
+    } else if (selfHealing) {
+      progress(`not detected: ${region} recovered before its health checks failed ${outageMs} ms in a row`);
     }
   })();
   await sleep(Math.max(0, injectedMs + outageMs - clock()));
@@ -147,13 +161,15 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   await Promise.all(senders);
   await Promise.all([...pending]);
 
-  // Nothing acknowledged may be lost: every write, in every region, once replication settles.
+  // Nothing acknowledged may be lost: every write, in every region, with the result its client
+  // was given, once replication settles.
   progress(`verifying: reading ${ledger.length} acknowledged writes back from ${target.regions.join(", ")} ...`);
   const missingIn = async () => {
     const missing: string[] = [];
     for (const entry of ledger) {
       for (const one of target.regions) {
-        if ((await target.read(one, entry.id)).status !== 200) {
+        const answer = await target.read(one, entry.id);
+        if (answer.status !== 200 || resultOf(answer.body) !== entry.result) {
           missing.push(entry.id);
           break;
         }
@@ -171,7 +187,9 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
     (entry) => entry.region !== region && entry.ackedMs > injectedMs && entry.ackedMs < restoredMs,
   );
   const lostSet = new Set(lost);
-  progress(`verified: ${ledger.length} acknowledged writes read back from every region, ${lost.length} missing`);
+  progress(
+    `verified: ${ledger.length} acknowledged writes read back from every region, ${lost.length} missing or changed`,
+  );
   const divergence = await checkDivergence(
     target,
     ledger.map((entry) => entry.id),
@@ -187,8 +205,11 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   // By when it was sent: a request to a frozen table was doomed when it left, though its 503
   // comes after the function's 3 s data budget (which the local time scale does not shrink).
   const lastErrorMs = failures.length === 0 ? null : Math.max(...failures.map((probe) => probe.sentMs)) - injectedMs;
-  // The first moment after which every probe of every location succeeded from a surviving region.
-  const unhealthyServed = afterInjection.filter((probe) => !isSuccess(probe.status) || probe.region === region);
+  // The first moment after which every probe of every location succeeded from a surviving region
+  // (or, after a fault the region heals by itself, from any region: its own success is recovery).
+  const unhealthyServed = afterInjection.filter(
+    (probe) => !isSuccess(probe.status) || (probe.region === region && !selfHealing),
+  );
   const allServedFrom =
     unhealthyServed.length === 0 ? injectedMs : Math.max(...unhealthyServed.map((probe) => probe.sentMs)) + 1;
   const servedAfter = afterInjection.filter((probe) => probe.sentMs >= allServedFrom);
@@ -203,7 +224,8 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
     verdicts.push(`RTO to every location served was ${rtoAllServedMs} ms, over the ${budgetMs} ms budget`);
   if (lastErrorMs !== null && lastErrorMs > budgetMs)
     verdicts.push(`the last client error came ${lastErrorMs} ms after the injection, over the ${budgetMs} ms budget`);
-  if (lost.length > 0) verdicts.push(`${lost.length} acknowledged writes are missing from a region after the restore`);
+  if (lost.length > 0)
+    verdicts.push(`${lost.length} acknowledged writes are missing from a region, or changed, after the restore`);
   if (!returned) verdicts.push("traffic did not return to latency routing after the restore");
   if (divergence.divergentItems > 0) verdicts.push(`${divergence.divergentItems} items differ between regions`);
   else if (divergence.reason !== null) verdicts.push(`convergence not verified: ${divergence.reason}`);

@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
@@ -49,6 +50,17 @@ export async function ensureCalculationsTable(endpoint: string, region: string, 
     await DynamoDBDocumentClient.from(client).send(
       new PutCommand({ TableName: tableName, Item: { id: TABLE.sentinelId, purpose: "health check read" } }),
     );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** How many items the table holds (DynamoDB Local counts them live; the health sentinel is one). */
+export async function countItems(endpoint: string, region: string, tableName: string): Promise<number> {
+  const client = localDynamoDbClient(endpoint, region);
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return Table?.ItemCount ?? 0;
   } finally {
     client.destroy();
   }

@@ -11,9 +11,10 @@ import {
 } from "../../monitoring/prometheus-config.js";
 import { RULE_FILES, ruleFileTexts } from "../../monitoring/render.js";
 import type { StackConfig } from "../../shared/stack-config.js";
+import type { ChildDefinition, RunningProcess, SupervisedChild } from "../cloud/supervisor.js";
 import { freePort } from "../dynamodb/launcher.js";
 import { createFrontDoor } from "../http/front-door.js";
-import { type SupervisedProcess, spawnSupervised } from "../process/supervised.js";
+import { spawnSupervised } from "../process/supervised.js";
 import type { MonitoringBinaries } from "./binaries.js";
 import { startPrometheus, waitForHttp } from "./prometheus.js";
 
@@ -34,6 +35,10 @@ export interface LocalMonitoringOptions {
   binaries: MonitoringBinaries;
   regions: MonitoredRegion[];
   progress: (line: string) => void;
+  /** Takes each process under the cloud's supervision (local/cloud/supervisor.ts), which starts it. */
+  supervise: (definition: ChildDefinition) => SupervisedChild;
+  /** How long the first start may take, at most, while the processes make progress. */
+  readyTimeoutMs: number;
 }
 
 export interface MonitoringState {
@@ -51,8 +56,6 @@ interface WebhookAlert {
   annotations: Record<string, string>;
 }
 
-const READY_TIMEOUT_MS = 20_000;
-
 const url = (address: string) => `http://${address}`;
 
 /**
@@ -62,7 +65,7 @@ const url = (address: string) => `http://${address}`;
  * Alertmanager, whose webhook lands here and is printed. Real Debian binaries on loopback.
  */
 export class LocalMonitoring {
-  private readonly processes: SupervisedProcess[] = [];
+  private readonly processes: SupervisedChild[] = [];
   private webhook: Server | undefined;
   private endpoints: MonitoringState | undefined;
   private readonly firing = new Map<string, WebhookAlert>();
@@ -139,28 +142,38 @@ export class LocalMonitoring {
     return target;
   }
 
-  private spawn(name: string, binary: string, args: string[], logName: string): SupervisedProcess {
-    const started = spawnSupervised(name, binary, args, { logFile: path.join(this.options.logDirectory, logName) });
-    this.processes.push(started);
-    return started;
+  /** A binary that serves HTTP, started under supervision; resolves once `probeUrl` answers. */
+  private supervised(name: string, launch: (readyTimeoutMs: number) => Promise<RunningProcess>): Promise<void> {
+    const child = this.options.supervise({ name, launch });
+    this.processes.push(child);
+    return child.start(this.options.readyTimeoutMs);
   }
 
-  private ready(started: SupervisedProcess, probeUrl: string): Promise<void> {
-    return waitForHttp(started, probeUrl, READY_TIMEOUT_MS);
-  }
-
-  private async prometheus(name: string, file: string, config: unknown, address: string, receiver: boolean) {
-    const server = await startPrometheus({
-      name,
-      binary: this.options.binaries.prometheus,
-      config,
-      directory: path.join(this.options.directory, file),
-      address,
-      remoteWriteReceiver: receiver,
-      logFile: path.join(this.options.logDirectory, `${file}.log`),
-      readyTimeoutMs: READY_TIMEOUT_MS,
+  private spawn(name: string, binary: string, args: string[], logName: string, probeUrl: string): Promise<void> {
+    return this.supervised(name, async (readyTimeoutMs) => {
+      const started = spawnSupervised(name, binary, args, { logFile: path.join(this.options.logDirectory, logName) });
+      await waitForHttp(started, probeUrl, readyTimeoutMs).catch(async (error: Error) => {
+        await started.stop();
+        throw error;
+      });
+      return { pid: started.pid, exitStatus: started.exitStatus, stop: () => started.stop() };
     });
-    this.processes.push(server.process);
+  }
+
+  private prometheus(name: string, file: string, config: unknown, address: string, receiver: boolean): Promise<void> {
+    return this.supervised(name, async (readyTimeoutMs) => {
+      const server = await startPrometheus({
+        name,
+        binary: this.options.binaries.prometheus,
+        config,
+        directory: path.join(this.options.directory, file),
+        address,
+        remoteWriteReceiver: receiver,
+        logFile: path.join(this.options.logDirectory, `${file}.log`),
+        readyTimeoutMs,
+      });
+      return { pid: server.process.pid, exitStatus: server.process.exitStatus, stop: server.stop };
+    });
   }
 
   async start(): Promise<MonitoringState> {
@@ -179,31 +192,39 @@ export class LocalMonitoring {
       "alertmanager.yml",
       stringify(alertmanagerConfig({ receiver: { kind: "webhook", url: endpoints.alertWebhook }, timeScale })),
     );
-    const alertmanager = this.spawn(
-      "Alertmanager",
-      binaries.alertmanager,
-      [
-        `--config.file=${alertmanagerFile}`,
-        `--storage.path=${path.join(directory, "alertmanager")}`,
-        `--web.listen-address=${address(endpoints.alertmanager.url)}`,
-        // Otherwise it gossips for a cluster on 0.0.0.0:9094.
-        "--cluster.listen-address=",
-        "--log.level=warn",
-      ],
-      "alertmanager.log",
+    waits.push(
+      this.spawn(
+        "Alertmanager",
+        binaries.alertmanager,
+        [
+          `--config.file=${alertmanagerFile}`,
+          `--storage.path=${path.join(directory, "alertmanager")}`,
+          `--web.listen-address=${address(endpoints.alertmanager.url)}`,
+          // Otherwise it gossips for a cluster on 0.0.0.0:9094.
+          "--cluster.listen-address=",
+          "--log.level=warn",
+        ],
+        "alertmanager.log",
+        `${endpoints.alertmanager.url}/-/ready`,
+      ),
     );
-    waits.push(this.ready(alertmanager, `${endpoints.alertmanager.url}/-/ready`));
 
     for (const monitored of this.options.regions) {
       const urls = endpoints.regional[monitored.region];
       if (urls === undefined) continue;
-      const blackbox = this.spawn(
-        `${monitored.region} blackbox exporter`,
-        binaries.blackboxExporter,
-        [`--config.file=${blackboxFile}`, `--web.listen-address=${address(urls.blackboxExporter)}`, "--log.level=warn"],
-        `blackbox-${monitored.region}.log`,
+      waits.push(
+        this.spawn(
+          `${monitored.region} blackbox exporter`,
+          binaries.blackboxExporter,
+          [
+            `--config.file=${blackboxFile}`,
+            `--web.listen-address=${address(urls.blackboxExporter)}`,
+            "--log.level=warn",
+          ],
+          `blackbox-${monitored.region}.log`,
+          `${urls.blackboxExporter}/metrics`,
+        ),
       );
-      waits.push(this.ready(blackbox, `${urls.blackboxExporter}/metrics`));
       waits.push(
         this.prometheus(
           `${monitored.region} Prometheus`,
@@ -252,8 +273,9 @@ export class LocalMonitoring {
     return endpoints;
   }
 
+  /** The pids of the monitoring processes running now (one that is being restarted has none). */
   pids(): number[] {
-    return this.processes.map((started) => started.pid);
+    return this.processes.flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
   }
 
   async stop(): Promise<void> {

@@ -59,7 +59,7 @@ export function waitForHttp(started: SupervisedProcess, probeUrl: string, timeou
       await response.arrayBuffer();
       return response.ok;
     },
-    timeoutMs,
+    { timeoutMs },
     `answer ${probeUrl}`,
   );
 }

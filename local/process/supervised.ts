@@ -1,5 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
+import { type ReadyWaitOptions, waitWhileProgressing } from "./readiness.js";
+
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** "code 1" or "SIGKILL": how a process ended, for messages. */
+export function describeExit({ code, signal }: ExitStatus): string {
+  return signal ?? `code ${code}`;
+}
 
 /**
  * A system binary (java, prometheus, alertmanager, the blackbox exporter) the local cloud or a
@@ -12,7 +24,11 @@ export interface SupervisedProcess {
   child: ChildProcess;
   /** What the process wrote so far (the first 20 kB), for error messages. */
   output(): string;
+  /** Bytes written so far, a sign of progress while it starts. */
+  outputSize(): number;
   exited(): boolean;
+  /** Resolves once the process has exited, however it ended. */
+  exitStatus: Promise<ExitStatus>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -43,18 +59,20 @@ export function spawnSupervised(
 ): SupervisedProcess {
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd: options.cwd });
   let output = "";
+  let outputSize = 0;
   const log = options.logFile !== undefined ? createWriteStream(options.logFile, { flags: "a" }) : undefined;
   const capture = (chunk: Buffer) => {
+    outputSize += chunk.length;
     if (output.length < 20_000) output += chunk.toString();
     log?.write(chunk);
   };
   child.stdout?.on("data", capture);
   child.stderr?.on("data", capture);
-  const exit = new Promise<void>((resolve) =>
-    child.once("exit", () => {
+  const exit = new Promise<ExitStatus>((resolve) =>
+    child.once("exit", (code, signal) => {
       running.delete(child);
       log?.end();
-      resolve();
+      resolve({ code, signal });
     }),
   );
   // A binary that is not there fails asynchronously; the exit above still resolves.
@@ -74,7 +92,9 @@ export function spawnSupervised(
     pid: child.pid,
     child,
     output: () => output,
+    outputSize: () => outputSize,
     exited,
+    exitStatus: exit,
     stop: async (graceMs = 5000) => {
       if (exited()) return;
       // A frozen (SIGSTOPped) process must be thawed to hear SIGTERM.
@@ -87,22 +107,33 @@ export function spawnSupervised(
   };
 }
 
-/** Polls `probe` until it resolves true, failing early with the output if the process exits. */
+/**
+ * Polls `probe` until it resolves true, for as long as the process makes progress (see
+ * readiness.ts); fails early with its output if it exits.
+ */
 export async function waitUntilReady(
   process: SupervisedProcess,
   probe: () => Promise<boolean>,
-  timeoutMs: number,
+  wait: ReadyWaitOptions,
   what: string,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (process.exited()) {
-      throw new Error(
-        `${process.name} exited (${process.child.exitCode ?? process.child.signalCode}) before ${what}:\n${process.output()}`,
-      );
-    }
-    if (await probe().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await waitWhileProgressing(
+      {
+        name: process.name,
+        pid: process.pid,
+        exited: () =>
+          process.exited()
+            ? describeExit({ code: process.child.exitCode, signal: process.child.signalCode })
+            : undefined,
+        outputSize: process.outputSize,
+      },
+      probe,
+      what,
+      wait,
+    );
+  } catch (error) {
+    if (error instanceof Error) error.message += process.output() === "" ? "" : `; its output:\n${process.output()}`;
+    throw error;
   }
-  throw new Error(`${process.name} did not ${what} within ${timeoutMs} ms:\n${process.output()}`);
 }

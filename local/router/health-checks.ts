@@ -3,6 +3,13 @@
  * requested; a 2xx or 3xx within `timeoutMs` passes. A healthy region turns unhealthy after
  * `failureThreshold` failures in a row, and healthy again after as many passes in a row. Like a
  * new Route 53 health check, a region counts as healthy until the checks say otherwise.
+ *
+ * A region has at most one check in flight, and its results count in the order the checks were
+ * sent. On AWS the timeout is shorter than the interval, so checks cannot overlap; a time-scaled
+ * local cloud shrinks the interval but not the machine's speed, so its timeout can be longer than
+ * its interval (see LocalCloud.healthCheckSettings). The next check then waits for the previous
+ * one: overlapping checks would double the load on a slow region and let a late answer count
+ * after a newer one.
  */
 
 export interface CheckedRegion {
@@ -34,7 +41,8 @@ export interface RegionHealth {
 
 export class HealthChecks {
   private readonly health = new Map<string, RegionHealth>();
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private running = false;
 
   constructor(private readonly options: HealthCheckOptions) {
     for (const { region } of options.regions) {
@@ -43,16 +51,26 @@ export class HealthChecks {
   }
 
   start(): void {
-    for (const region of this.options.regions) {
-      void this.check(region);
-      const timer = setInterval(() => void this.check(region), this.options.intervalMs);
-      this.timers.push(timer);
-    }
+    this.running = true;
+    for (const region of this.options.regions) void this.checkAndReschedule(region);
   }
 
   stop(): void {
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers.length = 0;
+    this.running = false;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /** One check, then the next one interval after this one began, or at once if this one took longer. */
+  private async checkAndReschedule(region: CheckedRegion): Promise<void> {
+    const startedAt = Date.now();
+    await this.check(region);
+    if (!this.running) return;
+    const waitMs = Math.max(0, startedAt + this.options.intervalMs - Date.now());
+    this.timers.set(
+      region.region,
+      setTimeout(() => void this.checkAndReschedule(region), waitMs),
+    );
   }
 
   isHealthy(region: string): boolean {

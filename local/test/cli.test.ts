@@ -34,7 +34,7 @@ describe("npm run local", () => {
     const run = theCloud().cli("fail", "us-east-1", "--mode", "meteor");
 
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("mode must be one of api, data, health, isolate");
+    expect(run.stderr).toContain("mode must be one of api, data, health, isolate, crash");
     expect(theCloud().state().regions["us-east-1"]?.faults).toEqual([]);
   });
 

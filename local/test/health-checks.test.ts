@@ -75,4 +75,41 @@ describe("Route 53 health-check semantics", () => {
     expect(health.status()[0]?.changedAt ?? null).toBeNull();
     expect(health.isHealthy("us-east-1")).toBe(true);
   });
+
+  it("sends a region's next check only once the previous one has answered, when answers take longer than the interval", async () => {
+    // Prepare: answers take 4 intervals; the checks' timeout is longer still, as in a time-scaled cloud.
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const answered: number[] = [];
+    let sent = 0;
+    server = createServer((_request, response) => {
+      const sequence = ++sent;
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      setTimeout(() => {
+        inFlight -= 1;
+        answered.push(sequence);
+        response.writeHead(200).end();
+      }, 100);
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    checks = new HealthChecks({
+      regions: [{ region: "us-east-1", url: () => url }],
+      intervalMs: 25,
+      failureThreshold: 3,
+      timeoutMs: 1000,
+      reachable: () => true,
+    });
+
+    // Act
+    checks.start();
+    const health = checks;
+    await eventually("five checks", async () => ((health.status()[0]?.checks ?? 0) >= 5 ? true : undefined), 10_000);
+
+    // Assess: never two at once, so answers come back in the order the checks were sent.
+    expect(mostInFlight).toBe(1);
+    expect(answered.slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
+    expect(health.isHealthy("us-east-1")).toBe(true);
+  });
 });

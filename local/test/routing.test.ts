@@ -84,7 +84,7 @@ describe("latency routing through the local router", () => {
     }
     expect(state.router.url).toBe(theCloud().routerUrl);
     expect(state.replicator.pid).toBeGreaterThan(0);
-    expect(state.healthCheck).toEqual({ intervalMs: 500, failureThreshold: 3, timeoutMs: 1000 });
+    expect(state.healthCheck).toEqual({ intervalMs: 500, failureThreshold: 3, timeoutMs: 2000 });
     expect(state.recordTtlMs).toBe(3000);
   });
 });

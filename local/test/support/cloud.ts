@@ -2,7 +2,7 @@ import { type ChildProcess, spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, expect } from "vitest";
 import { PROJECT_ROOT } from "../../../shared/paths.js";
-import type { CloudState, CloudStatus } from "../../cloud/cloud.js";
+import { type CloudState, type CloudStatus, DEFAULT_READY_TIMEOUT_MS } from "../../cloud/cloud.js";
 import { spawnLocalCloud } from "../../cloud/spawn.js";
 import { isRunning } from "./processes.js";
 
@@ -42,6 +42,10 @@ export async function startCloud(options: {
   monitoring?: boolean;
   /** The stack file the cloud runs (default prod). */
   stack?: string;
+  /** A state folder of the caller's, kept when the cloud stops (by default a new one, removed then). */
+  stateDirectory?: string;
+  /** --fresh: empty tables even if the state folder holds a previous run's. */
+  fresh?: boolean;
 }): Promise<RunningCloud> {
   const spawned = await spawnLocalCloud(options);
   const { child, stateDirectory, routerUrl, output } = spawned;
@@ -92,7 +96,7 @@ export async function startCloud(options: {
       }
       if (child.exitCode === null) child.kill("SIGTERM");
       await exited;
-      rmSync(stateDirectory, { recursive: true, force: true });
+      if (options.stateDirectory === undefined) rmSync(stateDirectory, { recursive: true, force: true });
     },
   };
 }
@@ -164,14 +168,20 @@ export function useCloud(
   options: { monitoring?: boolean; stack?: string } = {},
 ): () => RunningCloud {
   let cloud: RunningCloud | undefined;
+  let starting: Promise<RunningCloud> | undefined;
+  // As long as the cloud's own --ready-timeout and a little more: on a busy machine the start
+  // takes longer, and the cloud, not the hook, should be the one to say what was slow.
   beforeAll(async () => {
-    cloud = await startCloud({ timeScale, ...options });
-  });
+    starting = startCloud({ timeScale, ...options });
+    cloud = await starting;
+  }, DEFAULT_READY_TIMEOUT_MS + 60_000);
   afterAll(async () => {
+    // A start still under way when its hook gave up must be stopped too, not left running.
+    cloud ??= await starting?.catch(() => undefined);
     const pids = cloud?.pids() ?? [];
     await cloud?.stop();
     expect(await survivors(pids)).toEqual([]);
-  });
+  }, DEFAULT_READY_TIMEOUT_MS + 60_000);
   return () => {
     if (cloud === undefined) throw new Error("the local cloud is not running");
     return cloud;
