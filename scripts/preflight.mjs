@@ -28,7 +28,8 @@ if (java.error !== undefined || java.status !== 0) {
 }
 
 // Prometheus, Alertmanager and the blackbox exporter: Debian packages, as on the AWS instances.
-const { monitoring } = JSON.parse(readFileSync(path.join(root, "shared", "system-packages.json"), "utf8"));
+// eatmydata: lets each region's DynamoDB Local keep its data on disk without paying an fsync per write.
+const { monitoring, storage } = JSON.parse(readFileSync(path.join(root, "shared", "system-packages.json"), "utf8"));
 const onPath = (name) =>
   (process.env.PATH ?? "").split(path.delimiter).some((folder) => {
     try {
@@ -38,15 +39,18 @@ const onPath = (name) =>
       return false;
     }
   });
-const missingMonitoring = () => Object.values(monitoring.binaries).filter((name) => !onPath(name));
-const installCommand = `apt-get install -y --no-install-recommends ${monitoring.packages.join(" ")}`;
-if (missingMonitoring().length > 0) {
+const missingIn = (group) => Object.values(group.binaries).filter((name) => !onPath(name));
+const packages = [...monitoring.packages, ...storage.packages];
+const installCommand = (names) => `apt-get install -y --no-install-recommends ${names.join(" ")}`;
+if (missingIn(monitoring).length + missingIn(storage).length > 0) {
   const canInstall = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get");
   if (canInstall) {
-    console.error(`installing Prometheus, Alertmanager and the blackbox exporter (${installCommand}) ...`);
+    console.error(
+      `installing Prometheus, Alertmanager, the blackbox exporter and eatmydata (${installCommand(packages)}) ...`,
+    );
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     const install = () =>
-      spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...monitoring.packages], {
+      spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], {
         stdio: "inherit",
         env,
       }).status === 0;
@@ -56,12 +60,22 @@ if (missingMonitoring().length > 0) {
       install();
     }
   }
-  const stillMissing = missingMonitoring();
-  if (stillMissing.length > 0) {
-    const how = `install them as root with: ${installCommand}`;
+  const how = (group) => `install them as root with: ${installCommand(group.packages)}`;
+  const monitoringMissing = missingIn(monitoring);
+  if (monitoringMissing.length > 0) {
     if (purpose === "test")
-      problems.push(`${stillMissing.join(", ")} missing; the tests run the real binaries: ${how}`);
-    else console.error(`note: ${stillMissing.join(", ")} missing, so the local cloud runs without monitoring; ${how}`);
+      problems.push(`${monitoringMissing.join(", ")} missing; the tests run the real binaries: ${how(monitoring)}`);
+    else
+      console.error(
+        `note: ${monitoringMissing.join(", ")} missing, so the local cloud runs without monitoring; ${how(monitoring)}`,
+      );
+  }
+  const storageMissing = missingIn(storage);
+  if (storageMissing.length > 0) {
+    const why = "without it each region's DynamoDB Local syncs every write to disk, about 3× the cost";
+    if (purpose === "test")
+      problems.push(`${storageMissing.join(", ")} missing; ${why}, too slow for the tests' budgets: ${how(storage)}`);
+    else console.error(`note: ${storageMissing.join(", ")} missing; ${why}; ${how(storage)}`);
   }
 }
 

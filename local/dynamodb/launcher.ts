@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import systemPackages from "../../shared/system-packages.json";
+import { findOnPath } from "../process/executable.js";
 import { type ExitStatus, type SupervisedProcess, spawnSupervised, waitUntilReady } from "../process/supervised.js";
 import { assertJava, ensureDynamoDbLocal, javaExecutable } from "./jar.js";
 import { localDynamoDbClient } from "./tables.js";
@@ -67,6 +69,34 @@ async function waitUntilAnswering(java: SupervisedProcess, endpoint: string, tim
   }
 }
 
+/** The command that installs what lets a region on disk write without fsync. */
+export const NO_FSYNC_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${systemPackages.storage.packages.join(" ")}`;
+
+let warnedSyncedStorage = false;
+
+function warnSyncedStorageOnce(log: (line: string) => void): void {
+  if (warnedSyncedStorage) return;
+  warnedSyncedStorage = true;
+  log(
+    `note: eatmydata is missing, so DynamoDB Local syncs every write to disk and writes cost about 3× as much; install it with: ${NO_FSYNC_INSTALL_COMMAND}`,
+  );
+}
+
+/**
+ * The command line that starts a JVM whose fsyncs do nothing, when eatmydata is installed. A
+ * region's SQLite file still survives a kill -9 of its DynamoDB Local: what a process wrote is in
+ * the kernel's page cache whether or not it was synced (SQLite's `synchronous=OFF` promise). What
+ * an fsync adds is safety against a power cut or a kernel crash, which on this machine take every
+ * region down at once, so the local cloud has nothing to gain from it; with it, a write to
+ * DynamoDB Local on disk cost about 3× as much (docs/LOCAL-CLOUD.md#durable-regions).
+ */
+export function withoutFsync(command: string, args: string[]): { command: string; args: string[]; synced: boolean } {
+  const eatmydata = findOnPath(systemPackages.storage.binaries.eatmydata);
+  // The wrapper execs the command, so the PID the supervisor watches is the JVM's own.
+  if (eatmydata !== undefined) return { command: eatmydata, args: ["--", command, ...args], synced: false };
+  return { command, args, synced: true };
+}
+
 /** Starts Amazon's DynamoDB Local (shared database, telemetry off) and waits until it answers. */
 export async function startDynamoDbLocal(options: StartOptions = {}): Promise<DynamoDbLocal> {
   assertJava();
@@ -74,20 +104,26 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   const port = options.port ?? (await freePort());
   if (options.dataDirectory !== undefined) mkdirSync(options.dataDirectory, { recursive: true });
   const storage = options.dataDirectory !== undefined ? ["-dbPath", options.dataDirectory] : ["-inMemory"];
+  const javaArguments = [
+    "-Xms64m",
+    `-Djava.library.path=${files.libraryPath}`,
+    "-jar",
+    files.jar,
+    ...storage,
+    "-sharedDb",
+    "-port",
+    String(port),
+    "-disableTelemetry",
+  ];
+  const launch =
+    options.dataDirectory !== undefined
+      ? withoutFsync(javaExecutable(), javaArguments)
+      : { command: javaExecutable(), args: javaArguments, synced: false };
+  if (launch.synced) warnSyncedStorageOnce(options.log ?? ((line: string) => console.error(line)));
   const java = spawnSupervised(
     options.name ?? "DynamoDB Local",
-    javaExecutable(),
-    [
-      "-Xms64m",
-      `-Djava.library.path=${files.libraryPath}`,
-      "-jar",
-      files.jar,
-      ...storage,
-      "-sharedDb",
-      "-port",
-      String(port),
-      "-disableTelemetry",
-    ],
+    launch.command,
+    launch.args,
     options.logFile !== undefined ? { logFile: options.logFile } : {},
   );
   const endpoint = `http://127.0.0.1:${port}`;

@@ -1,26 +1,11 @@
-import { accessSync, constants } from "node:fs";
-import path from "node:path";
 import systemPackages from "../../shared/system-packages.json";
+import { findOnPath } from "../process/executable.js";
 
 export type MonitoringBinary = keyof typeof systemPackages.monitoring.binaries;
 export type MonitoringBinaries = Record<MonitoringBinary, string>;
 
 /** The exact command that installs every monitoring binary (Debian packages). */
 export const MONITORING_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${systemPackages.monitoring.packages.join(" ")}`;
-
-function onPath(name: string): string | undefined {
-  for (const directory of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (directory === "") continue;
-    const candidate = path.join(directory, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; next directory
-    }
-  }
-  return undefined;
-}
 
 /** Where each binary is, or which are missing and the command that installs them. */
 export function findMonitoringBinaries():
@@ -29,7 +14,7 @@ export function findMonitoringBinaries():
   const found: Partial<MonitoringBinaries> = {};
   const missing: string[] = [];
   for (const [role, name] of Object.entries(systemPackages.monitoring.binaries) as [MonitoringBinary, string][]) {
-    const location = onPath(name);
+    const location = findOnPath(name);
     if (location === undefined) missing.push(name);
     else found[role] = location;
   }

@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, ListTablesCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { startDynamoDbLocal } from "../dynamodb/launcher.js";
-import { localDynamoDbClient } from "../dynamodb/tables.js";
+import { ensureCalculationsTable, localDynamoDbClient } from "../dynamodb/tables.js";
 import { isRunning, pollUntil } from "./support/processes.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -46,6 +48,39 @@ describe("DynamoDB Local launcher", () => {
       if (isRunning(javaPid)) process.kill(javaPid, "SIGKILL");
     }
   });
+
+  it("keeps a table on disk without fsync: the JVM runs under eatmydata and an acknowledged write survives its kill -9", async () => {
+    // Prepare
+    const dataDirectory = mkdtempSync(path.join(tmpdir(), "calcburst-ddb-disk-"));
+    const table = "calcburst-calculations";
+    const first = await startDynamoDbLocal({ dataDirectory });
+    let second: Awaited<ReturnType<typeof startDynamoDbLocal>> | undefined;
+    try {
+      await ensureCalculationsTable(first.endpoint, "us-east-1", table);
+      const writer = localDynamoDbClient(first.endpoint, "us-east-1");
+      await writer.send(new PutItemCommand({ TableName: table, Item: { id: { S: "kept" }, result: { N: "42" } } }));
+      writer.destroy();
+
+      // Act
+      const environment = readFileSync(`/proc/${first.pid}/environ`, "utf8").split("\0");
+      const command = readFileSync(`/proc/${first.pid}/comm`, "utf8").trim();
+      process.kill(first.pid, "SIGKILL");
+      await first.exitStatus;
+      second = await startDynamoDbLocal({ dataDirectory });
+      const reader = localDynamoDbClient(second.endpoint, "us-east-1");
+      const read = await reader.send(new GetItemCommand({ TableName: table, Key: { id: { S: "kept" } } }));
+      reader.destroy();
+
+      // Assess
+      expect(command).toBe("java");
+      expect(environment.find((entry) => entry.startsWith("LD_PRELOAD="))).toMatch(/libeatmydata/);
+      expect(read.Item?.result).toEqual({ N: "42" });
+    } finally {
+      await first.stop();
+      await second?.stop();
+      rmSync(dataDirectory, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("names the package to install when java cannot be run", () => {
     const script = `require(${JSON.stringify(path.join(ROOT, "local", "dynamodb", "jar.ts"))}).assertJava()`;
