@@ -1,14 +1,19 @@
 import { DeleteRolePolicyCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import {
+  type AliasRoutingConfiguration,
+  GetAliasCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
+  PublishVersionCommand,
   PutFunctionConcurrencyCommand,
+  UpdateAliasCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
 import { GetHealthCheckStatusCommand, ListHealthChecksCommand, Route53Client } from "@aws-sdk/client-route-53";
 import type { FailoverMode } from "../../shared/drill-report.js";
 import { DEFAULT_HEALTH_CACHE_MS, KILL_SWITCH_VARIABLE } from "../../shared/env.js";
+import { LIVE_ALIAS } from "../../shared/release.js";
 import type { StackConfig } from "../../shared/stack-config.js";
 import { type DrillTarget, probe as probeOnce } from "./target.js";
 
@@ -22,7 +27,7 @@ export const DATA_DRILL_POLICY = "calcburst-drill-deny-dynamodb";
 
 /** What each mode does on AWS (docs/RUNBOOK.md has the same table). */
 export const AWS_MODE_ACTIONS: Record<FailoverMode, string> = {
-  health: `sets the function's ${KILL_SWITCH_VARIABLE}=true: /health answers 503, Route 53 fails the region over`,
+  health: `sets the function's ${KILL_SWITCH_VARIABLE}=true in a new version and points the ${LIVE_ALIAS} alias at it: /health answers 503, Route 53 fails the region over`,
   api: "sets the function's reserved concurrency to 0: every invocation is throttled, /health included",
   data: `adds an inline policy (${DATA_DRILL_POLICY}) denying every DynamoDB action to the function's role: writes and /health fail as in a data-layer outage`,
   isolate: "has no AWS counterpart: a global table's replication cannot be paused",
@@ -90,6 +95,48 @@ export function awsTarget(
       { FunctionName: functionNameOf(stack, region) },
     );
   };
+  /** What the live alias served before the drill moved it, per region: the restore puts it back exactly. */
+  const aliasBefore = new Map<string, { version: string; routing: AliasRoutingConfiguration | undefined }>();
+  // API Gateway invokes the live alias, so a switch on $LATEST alone reaches no traffic: the
+  // switched configuration is published as a version and the alias moved to it, then back.
+  const disableBehindAlias = async (region: string) => {
+    const lambda = clients.lambda(region);
+    const FunctionName = functionNameOf(stack, region);
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName, Name: LIVE_ALIAS }));
+    if (alias.FunctionVersion === undefined) throw new Error(`${FunctionName}:${LIVE_ALIAS} names no version`);
+    aliasBefore.set(region, { version: alias.FunctionVersion, routing: alias.RoutingConfig });
+    await setKillSwitch(region, true);
+    const { Version } = await lambda.send(new PublishVersionCommand({ FunctionName }));
+    if (Version === undefined) throw new Error(`${FunctionName}: publishing the switched version returned no version`);
+    await lambda.send(
+      new UpdateAliasCommand({
+        FunctionName,
+        Name: LIVE_ALIAS,
+        FunctionVersion: Version,
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      }),
+    );
+    return Version;
+  };
+  const enableBehindAlias = async (region: string) => {
+    const lambda = clients.lambda(region);
+    const FunctionName = functionNameOf(stack, region);
+    const before = aliasBefore.get(region);
+    // The alias first: traffic is back on the version it served before, whatever $LATEST says.
+    if (before !== undefined) {
+      await lambda.send(
+        new UpdateAliasCommand({
+          FunctionName,
+          Name: LIVE_ALIAS,
+          FunctionVersion: before.version,
+          RoutingConfig: before.routing ?? { AdditionalVersionWeights: {} },
+        }),
+      );
+      aliasBefore.delete(region);
+    }
+    await setKillSwitch(region, false);
+    return before?.version;
+  };
   const roleNameOf = async (region: string) => {
     const role = (await functionConfiguration(region)).Role ?? "";
     const name = role.split("/").pop();
@@ -148,9 +195,10 @@ export function awsTarget(
     read: (region, id) => probe(`https://${regionalName(region)}/v1/calculations/${encodeURIComponent(id)}`, {}),
     async inject(region, mode) {
       switch (mode) {
-        case "health":
-          await setKillSwitch(region, true);
-          break;
+        case "health": {
+          const version = await disableBehindAlias(region);
+          return `${functionNameOf(stack, region)}: ${KILL_SWITCH_VARIABLE}=true in version ${version}, ${LIVE_ALIAS} points at it`;
+        }
         case "api":
           await clients.lambda(region).send(
             new PutFunctionConcurrencyCommand({
@@ -179,9 +227,10 @@ export function awsTarget(
     },
     async restore(region, mode) {
       switch (mode) {
-        case "health":
-          await setKillSwitch(region, false);
-          return `${functionNameOf(stack, region)}: ${KILL_SWITCH_VARIABLE}=false`;
+        case "health": {
+          const version = await enableBehindAlias(region);
+          return `${functionNameOf(stack, region)}: ${LIVE_ALIAS} back on version ${version ?? "(unchanged)"}, ${KILL_SWITCH_VARIABLE}=false`;
+        }
         case "api":
           await clients.lambda(region).send(
             new PutFunctionConcurrencyCommand({

@@ -1,9 +1,12 @@
 import { DeleteRolePolicyCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import {
+  GetAliasCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
+  PublishVersionCommand,
   PutFunctionConcurrencyCommand,
+  UpdateAliasCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
 import { GetHealthCheckStatusCommand, ListHealthChecksCommand, Route53Client } from "@aws-sdk/client-route-53";
@@ -57,10 +60,15 @@ beforeEach(() => {
 });
 
 describe("the drill's AWS target", () => {
-  it("flips the kill switch with the rest of the environment kept, and flips it back", async () => {
+  it("flips the kill switch with the rest of the environment kept in a version the live alias serves, and puts both back", async () => {
     // Prepare
     const target = awsTarget(config, "prod", clients, served);
     lambda.on(UpdateFunctionConfigurationCommand).resolves({});
+    lambda
+      .on(GetAliasCommand)
+      .resolves({ Name: "live", FunctionVersion: "7", RoutingConfig: { AdditionalVersionWeights: { "8": 0.1 } } });
+    lambda.on(PublishVersionCommand).resolves({ Version: "9" });
+    lambda.on(UpdateAliasCommand).resolves({});
     // What the FunctionUpdatedV2 waiter polls: the update has finished.
     lambda
       .on(GetFunctionCommand)
@@ -80,6 +88,18 @@ describe("the drill's AWS target", () => {
       {
         FunctionName: FUNCTION,
         Environment: { Variables: { TABLE_NAME: "calculations-table", CALCBURST_REGION_DISABLED: "false" } },
+      },
+    ]);
+    expect(lambda.commandCalls(PublishVersionCommand).map((call) => call.args[0].input)).toEqual([
+      { FunctionName: FUNCTION },
+    ]);
+    expect(lambda.commandCalls(UpdateAliasCommand).map((call) => call.args[0].input)).toEqual([
+      { FunctionName: FUNCTION, Name: "live", FunctionVersion: "9", RoutingConfig: { AdditionalVersionWeights: {} } },
+      {
+        FunctionName: FUNCTION,
+        Name: "live",
+        FunctionVersion: "7",
+        RoutingConfig: { AdditionalVersionWeights: { "8": 0.1 } },
       },
     ]);
   });
