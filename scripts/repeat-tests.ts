@@ -24,6 +24,8 @@ interface RunResult {
   seconds: number;
   loadAverageAfter: number;
   failures: string[];
+  /** Where a failed run's whole output was kept. */
+  outputFile?: string;
 }
 
 function usage(message: string): never {
@@ -113,6 +115,13 @@ async function main(): Promise<void> {
       loadAverageAfter: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
       failures: passed ? [] : failedTests(output),
     };
+    if (!passed) {
+      // The whole output of a failed run, for the cause: a run that failed once may not fail again.
+      const directory = path.join(PROJECT_ROOT, ".local", "test-repeat");
+      mkdirSync(directory, { recursive: true });
+      result.outputFile = path.join(directory, `run-${new Date().toISOString().replace(/[:.]/g, "-")}-${run}.log`);
+      writeFileSync(result.outputFile, output);
+    }
     results.push(result);
     console.log(
       `  run ${run}/${runs}${burning ? " (burner)" : ""}: ${passed ? "passed" : "FAILED"} in ${result.seconds} s, load average ${result.loadAverageAfter}`,
@@ -120,6 +129,7 @@ async function main(): Promise<void> {
     if (!passed) {
       for (const failure of result.failures) console.log(`    ${failure}`);
       if (result.failures.length === 0) console.log(output.split("\n").slice(-30).join("\n"));
+      console.log(`    output: ${path.relative(process.cwd(), result.outputFile ?? "")}`);
     }
   }
   const failed = results.filter((r) => !r.passed).length;

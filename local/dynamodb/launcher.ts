@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import systemPackages from "../../shared/system-packages.json";
@@ -35,17 +35,47 @@ export interface StartOptions {
   log?: (line: string) => void;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Linux's range of ephemeral ports: where every outgoing connection's local port comes from. */
+function ephemeralPortRange(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && Number.isInteger(low) && Number.isInteger(high))
+      return { low, high };
+  } catch {
+    // not Linux: IANA's dynamic range, which other systems use
+  }
+  return { low: 49152, high: 65535 };
+}
+
+/** The lowest port freePort hands out: clear of the well-known and most registered services. */
+const LOWEST_PORT = 10_000;
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port that is free now, for a child to listen on a moment later. It is chosen outside the
+ * ephemeral range: a port the kernel picks for `listen(0)` comes from the range every outgoing
+ * connection draws its local port from, so between the check and the child's listen, any client
+ * socket on the machine could take it (a region API failed to start with EADDRINUSE that way
+ * while a load test was opening connections). Below the range, only another listener can.
+ */
+export async function freePort(): Promise<number> {
+  const { low, high } = ephemeralPortRange();
+  const [from, to] = low - LOWEST_PORT >= 1000 ? [LOWEST_PORT, low - 1] : [high + 1, 65535];
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${from} and ${to} after 200 tries`);
 }
 
 export const DYNAMODB_READY_TIMEOUT_MS = 180_000;

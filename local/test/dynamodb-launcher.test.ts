@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { GetItemCommand, ListTablesCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
-import { startDynamoDbLocal } from "../dynamodb/launcher.js";
+import { freePort, startDynamoDbLocal } from "../dynamodb/launcher.js";
 import { ensureCalculationsTable, localDynamoDbClient } from "../dynamodb/tables.js";
 import { isRunning, pollUntil } from "./support/processes.js";
 
@@ -81,6 +81,19 @@ describe("DynamoDB Local launcher", () => {
       rmSync(dataDirectory, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("hands out ports below the ephemeral range, where no outgoing connection can take them, and never one twice", async () => {
+    // Prepare: the range every client socket's local port comes from.
+    const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+
+    // Act
+    const ports: number[] = [];
+    for (let i = 0; i < 50; i++) ports.push(await freePort());
+
+    // Assess
+    expect(ports.filter((port) => port >= (low ?? 0))).toEqual([]);
+    expect(new Set(ports).size).toBe(ports.length);
+  });
 
   it("names the package to install when java cannot be run", () => {
     const script = `require(${JSON.stringify(path.join(ROOT, "local", "dynamodb", "jar.ts"))}).assertJava()`;
