@@ -100,7 +100,7 @@ async function waitUntilAnswering(java: SupervisedProcess, endpoint: string, tim
 }
 
 /** The command that installs what lets a region on disk write without fsync. */
-export const NO_FSYNC_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${systemPackages.storage.packages.join(" ")}`;
+const NO_FSYNC_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${systemPackages.storage.packages.join(" ")}`;
 
 let warnedSyncedStorage = false;
 
@@ -120,7 +120,7 @@ function warnSyncedStorageOnce(log: (line: string) => void): void {
  * region down at once, so the local cloud has nothing to gain from it; with it, a write to
  * DynamoDB Local on disk cost about 3× as much (docs/LOCAL-CLOUD.md#durable-regions).
  */
-export function withoutFsync(command: string, args: string[]): { command: string; args: string[]; synced: boolean } {
+function withoutFsync(command: string, args: string[]): { command: string; args: string[]; synced: boolean } {
   const eatmydata = findOnPath(systemPackages.storage.binaries.eatmydata);
   // The wrapper execs the command, so the PID the supervisor watches is the JVM's own.
   if (eatmydata !== undefined) return { command: eatmydata, args: ["--", command, ...args], synced: false };
