@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../shared/paths.js";
 import { listStacks, readStackValues } from "../../shared/stack-file.js";
 import { deployerPolicy, PERMISSION_SETS, PERMISSIONS_BY_TYPE } from "../deployer-policy.js";
-import { runProgram } from "./support/program.js";
+import { PROGRAM_RUN_DEADLINE_MS, runProgram } from "./support/program.js";
 
 /** IAM's resource matching: `*` stands for any run of characters. */
 function globMatches(pattern: string, resource: string): boolean {
@@ -39,7 +39,7 @@ describe("the deploying identity's IAM policy", () => {
       for (const resource of run.resources.filter((one) => one.custom)) used.add(resource.type);
       for (const call of run.calls) used.add(call.token);
     }
-  });
+  }, PROGRAM_RUN_DEADLINE_MS * listStacks().length);
 
   it("grants something for every resource type and lookup the program makes, in every stack", () => {
     expect([...used].filter((type) => PERMISSIONS_BY_TYPE[type] === undefined)).toEqual([]);
