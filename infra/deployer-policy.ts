@@ -16,6 +16,17 @@ interface PermissionSet {
 /** Names the program gives: its logical names (Pulumi appends a random suffix) all start so. */
 const OWN = "calcburst-*";
 
+/** The item actions DynamoDB requires of whoever adds a replica to a global table (version 2019.11.21). */
+export const REPLICA_SEEDING_ACTIONS = [
+  "dynamodb:Scan",
+  "dynamodb:Query",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+] as const;
+
 /** The permission sets, by statement id. */
 export const PERMISSION_SETS = {
   Tables: {
@@ -34,6 +45,15 @@ export const PERMISSION_SETS = {
       "dynamodb:TagResource",
       "dynamodb:UntagResource",
     ],
+    resources: ["arn:aws:dynamodb:*:*:table/calculations-table-*"],
+  },
+  ReplicaSeeding: {
+    // Adding a replica (the first deploy, or a region added later) copies the table's items into
+    // it, and DynamoDB checks these item actions of the caller in the new replica's region
+    // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2gt_IAM.html). Apart
+    // from Tables, so the pull-request preview role, which gets the reads of the rest, never
+    // reads an item.
+    actions: [...REPLICA_SEEDING_ACTIONS],
     resources: ["arn:aws:dynamodb:*:*:table/calculations-table-*"],
   },
   ServiceLinkedRoles: {
@@ -322,7 +342,7 @@ export type PermissionSetName = keyof typeof PERMISSION_SETS;
 
 /** What each resource type the program creates, and each lookup it makes, needs. */
 export const PERMISSIONS_BY_TYPE: Record<string, PermissionSetName[]> = {
-  "aws:dynamodb/table:Table": ["Tables", "ServiceLinkedRoles"],
+  "aws:dynamodb/table:Table": ["Tables", "ReplicaSeeding", "ServiceLinkedRoles"],
   "aws:iam/role:Role": ["Roles"],
   "aws:iam/rolePolicy:RolePolicy": ["RolePolicies"],
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["SessionManagerPolicy"],

@@ -127,6 +127,7 @@ export class GlobalMonitoring extends pulumi.ComponentResource {
       {
         region,
         subnet: home.monitoringSubnet,
+        egress: home.monitoringEgress,
         privateIp: monitoringHostAddress(home.vpcCidr, "globalMonitoring"),
         securityGroupId: securityGroup.id,
         instanceType: args.config.monitoringInstanceType,

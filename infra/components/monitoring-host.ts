@@ -30,6 +30,8 @@ export function debianAmi(region: string, parent: pulumi.Resource): pulumi.Outpu
 export interface MonitoringHostArgs {
   region: string;
   subnet: aws.ec2.Subnet;
+  /** The subnet's route out and its association: cloud-init's package installs need them at first boot. */
+  egress: pulumi.Resource[];
   /** A fixed address in the subnet: a replaced instance comes back at the same one. */
   privateIp: string;
   securityGroupId: pulumi.Input<string>;
@@ -90,7 +92,7 @@ export function monitoringHost(prefix: string, args: MonitoringHostArgs, parent:
       tags: { ...tags, Name: prefix },
     },
     // A newer Debian image must not replace a running Prometheus on the next `pulumi up`.
-    { parent, ignoreChanges: ["ami"], deleteBeforeReplace: true },
+    { parent, ignoreChanges: ["ami"], deleteBeforeReplace: true, dependsOn: args.egress },
   );
   new aws.ec2.VolumeAttachment(
     `${prefix}-data-attachment`,

@@ -34,6 +34,8 @@ export class RegionalMonitoring extends pulumi.ComponentResource {
   readonly functionSecurityGroup: aws.ec2.SecurityGroup;
   readonly monitoringSubnet: aws.ec2.Subnet;
   readonly monitoringRouteTable: aws.ec2.RouteTable;
+  /** What an instance in the monitoring subnet needs before it boots: cloud-init installs packages. */
+  readonly monitoringEgress: pulumi.Resource[];
   readonly instance: aws.ec2.Instance;
   /** host:port the global Prometheus federates. */
   readonly prometheusAddress: pulumi.Output<string>;
@@ -87,9 +89,18 @@ export class RegionalMonitoring extends pulumi.ComponentResource {
     this.functionSubnetIds = functionSubnets.map((subnet) => subnet.id);
 
     const gateway = new aws.ec2.InternetGateway(`${name}-igw`, { region, vpcId: this.vpc.id, tags }, parent);
-    this.monitoringRouteTable = new aws.ec2.RouteTable(
-      `${name}-routes`,
-      { region, vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags },
+    // Every route of this table is a Route of its own, the internet route too: GlobalMonitoring adds
+    // the peering routes to it, and inline `routes` would own the whole table, deleting those
+    // routes on the first update after a refresh.
+    this.monitoringRouteTable = new aws.ec2.RouteTable(`${name}-routes`, { region, vpcId: this.vpc.id, tags }, parent);
+    const internetRoute = new aws.ec2.Route(
+      `${name}-route-to-internet`,
+      {
+        region,
+        routeTableId: this.monitoringRouteTable.id,
+        destinationCidrBlock: "0.0.0.0/0",
+        gatewayId: gateway.id,
+      },
       parent,
     );
     const monitoringZone = zones.apply((names) => names[0] ?? `${region}a`);
@@ -104,11 +115,12 @@ export class RegionalMonitoring extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.ec2.RouteTableAssociation(
+    const subnetRoutes = new aws.ec2.RouteTableAssociation(
       `${name}-subnet-routes`,
       { region, subnetId: this.monitoringSubnet.id, routeTableId: this.monitoringRouteTable.id },
       parent,
     );
+    this.monitoringEgress = [internetRoute, subnetRoutes];
 
     new aws.ec2.VpcEndpoint(
       `${name}-dynamodb`,
@@ -184,6 +196,7 @@ export class RegionalMonitoring extends pulumi.ComponentResource {
       {
         region,
         subnet: this.monitoringSubnet,
+        egress: this.monitoringEgress,
         privateIp: prometheusIp,
         securityGroupId: prometheusSecurityGroup.id,
         instanceType: args.config.monitoringInstanceType,

@@ -266,7 +266,7 @@ export class RegionalService extends pulumi.ComponentResource {
           parent,
         ),
     );
-    new aws.apigatewayv2.Stage(
+    const stage = new aws.apigatewayv2.Stage(
       `${name}-stage`,
       {
         region,
@@ -313,9 +313,11 @@ export class RegionalService extends pulumi.ComponentResource {
         },
         parent,
       );
+      // The stage's output, not its name: API Gateway refuses a mapping to a stage that does not
+      // exist yet, and on a first deploy the stage waits for the function, its alias and routes.
       new aws.apigatewayv2.ApiMapping(
         `${name}-mapping-${suffix}`,
-        { region, apiId: this.api.id, domainName: domain.id, stage: "$default" },
+        { region, apiId: this.api.id, domainName: domain.id, stage: stage.name },
         { parent: this, dependsOn: [domain] },
       );
       return {

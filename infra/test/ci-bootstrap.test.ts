@@ -87,6 +87,15 @@ describe("the CI bootstrap program", () => {
     expect(actions.filter((action) => !/:(Get|Describe|List)/.test(action))).toEqual([]);
   });
 
+  it("lets a pull request's preview read no item of the table and no parameter's value", () => {
+    const actions = policiesOf("calcburst-github-preview").flatMap((policy) =>
+      statementsOf(policy.inputs.policy).flatMap((statement) => statement.Action),
+    );
+
+    expect(actions).toEqual(expect.arrayContaining(["dynamodb:DescribeTable", "ssm:DescribeParameters"]));
+    expect(actions.filter((action) => /Item$|:Scan$|:Query$|ssm:GetParameter/.test(action))).toEqual([]);
+  });
+
   it("adds the state bucket and secrets key only when the stack names them", async () => {
     const withBackend = await runBootstrap({
       "calcburst-bootstrap:githubRepository": REPOSITORY,

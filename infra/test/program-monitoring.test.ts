@@ -5,7 +5,7 @@ import { parseStackConfig } from "../../shared/stack-config.js";
 import { readStackValues } from "../../shared/stack-file.js";
 import type { ProgramRun, RecordedResource } from "../mock-runtime.js";
 import { monitoringSubnetCidr } from "../network.js";
-import { named, ofType, runProgram, TEST_GRAFANA_PASSWORD } from "./support/program.js";
+import { named, ofType, PROGRAM_RUN_DEADLINE_MS, runProgram, TEST_GRAFANA_PASSWORD } from "./support/program.js";
 
 const { values } = readStackValues("prod");
 /** How the Pulumi engine marks a secret in a resource's inputs (sdk/nodejs/runtime/rpc.ts). */
@@ -34,7 +34,7 @@ describe("the monitoring resources of Pulumi.prod.yaml", () => {
 
   beforeAll(async () => {
     run = await runProgram(values);
-  });
+  }, PROGRAM_RUN_DEADLINE_MS);
 
   it.each(REGIONS)("gives %s a VPC with private function subnets, a DynamoDB gateway endpoint and no NAT", (region) => {
     // Prepare

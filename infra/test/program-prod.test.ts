@@ -1,7 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStackValues } from "../../shared/stack-file.js";
 import type { ProgramRun } from "../mock-runtime.js";
-import { assertRegion, named, ofType, policyViolations, runProgram } from "./support/program.js";
+import {
+  assertRegion,
+  named,
+  ofType,
+  PROGRAM_RUN_DEADLINE_MS,
+  policyViolations,
+  runProgram,
+} from "./support/program.js";
 
 const { values } = readStackValues("prod");
 const REGIONS = values["calcburst:regions"] as string[];
@@ -12,7 +19,7 @@ describe("the Pulumi program with Pulumi.prod.yaml", () => {
 
   beforeAll(async () => {
     run = await runProgram(values);
-  });
+  }, PROGRAM_RUN_DEADLINE_MS);
 
   it.each(REGIONS)("deploys the whole regional service in %s", (region) => {
     assertRegion(run, region, DOMAIN);

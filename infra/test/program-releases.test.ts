@@ -3,7 +3,7 @@ import { DEPLOYMENT_CONFIG, LIVE_ALIAS } from "../../shared/release.js";
 import { readStackValues } from "../../shared/stack-file.js";
 import type { ProgramRun } from "../mock-runtime.js";
 import { RELEASE_WAVE_TAG } from "../policy/policies.js";
-import { named, ofType, runProgram } from "./support/program.js";
+import { named, ofType, PROGRAM_RUN_DEADLINE_MS, runProgram } from "./support/program.js";
 
 const { values } = readStackValues("global3");
 const REGIONS = values["calcburst:regions"] as string[];
@@ -13,7 +13,7 @@ describe("the Pulumi program's release wiring (Pulumi.global3.yaml)", () => {
 
   beforeAll(async () => {
     run = await runProgram(values, { stack: "global3" });
-  });
+  }, PROGRAM_RUN_DEADLINE_MS);
 
   it.each(REGIONS)("publishes versions and serves %s through a live alias that pulumi up leaves alone", (region) => {
     const fn = named(run, "aws:lambda/function:Function", `calcburst-${region}-function`);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStackValues } from "../../shared/stack-file.js";
 import type { ProgramRun } from "../mock-runtime.js";
-import { assertRegion, ofType, policyViolations, runProgram } from "./support/program.js";
+import { assertRegion, ofType, PROGRAM_RUN_DEADLINE_MS, policyViolations, runProgram } from "./support/program.js";
 
 const { values } = readStackValues("global3");
 const REGIONS = values["calcburst:regions"] as string[];
@@ -12,7 +12,7 @@ describe("the Pulumi program with the three regions of Pulumi.global3.yaml", () 
 
   beforeAll(async () => {
     run = await runProgram(values, { stack: "global3" });
-  });
+  }, PROGRAM_RUN_DEADLINE_MS);
 
   it.each(REGIONS)("deploys the whole regional service in %s", (region) => {
     assertRegion(run, region, DOMAIN, "global3");

@@ -1,7 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { listStacks, readStackValues } from "../../shared/stack-file.js";
 import type { ProgramRun } from "../mock-runtime.js";
-import { assertRegion, physicalNames, policyViolations, runProgram } from "./support/program.js";
+import {
+  assertRegion,
+  PROGRAM_RUN_DEADLINE_MS,
+  physicalNames,
+  policyViolations,
+  runProgram,
+} from "./support/program.js";
 
 const STACKS = listStacks();
 const staging = readStackValues("staging").values;
@@ -11,7 +17,7 @@ describe("every stack in one AWS account (staging beside prod, and the three-reg
 
   beforeAll(async () => {
     for (const stack of STACKS) runs.set(stack, await runProgram(readStackValues(stack).values, { stack }));
-  });
+  }, PROGRAM_RUN_DEADLINE_MS * STACKS.length);
 
   it("shares no physical name between any two stacks", () => {
     const shared: string[] = [];

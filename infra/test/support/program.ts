@@ -31,12 +31,18 @@ export function runProgram(config: Record<string, unknown>, options: MockOptions
   );
 }
 
+/**
+ * How long one program run may take: 5–20 s on a quiet machine, and over 60 s (the suite's hook
+ * deadline) measured while three other local clouds and test runs loaded the 2 cores.
+ */
+export const PROGRAM_RUN_DEADLINE_MS = 180_000;
+
 /** One program run for a suite, made before its tests; returns a getter for it. */
 export function useProgram(config: Record<string, unknown>, options: MockOptions = {}): () => ProgramRun {
   let run: ProgramRun | undefined;
   beforeAll(async () => {
     run = await runProgram(config, options);
-  });
+  }, PROGRAM_RUN_DEADLINE_MS);
   return () => {
     if (run === undefined) throw new Error("the program has not run");
     return run;
