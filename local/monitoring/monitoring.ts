@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { stringify } from "yaml";
 import { alertmanagerConfig } from "../../monitoring/alertmanager-config.js";
+import { CONSOLE_FILE, CONSOLE_PATH, consoleTemplate } from "../../monitoring/console.js";
+import { globalDashboard } from "../../monitoring/dashboard.js";
 import {
   blackboxConfig,
   globalPrometheusConfig,
@@ -43,7 +45,8 @@ export interface LocalMonitoringOptions {
 
 export interface MonitoringState {
   regional: Record<string, { prometheus: string; remoteWrite: string; blackboxExporter: string }>;
-  global: { prometheus: string };
+  /** `console`: the CalcBurst dashboard as a Prometheus console, served where the federated series are. */
+  global: { prometheus: string; console: string };
   alertmanager: { url: string };
   /** Where Alertmanager delivers; the cloud prints each notification. */
   alertWebhook: string;
@@ -103,9 +106,10 @@ export class LocalMonitoring {
     }
     this.webhook = await this.startWebhook();
     const { port } = this.webhook.address() as AddressInfo;
+    const globalPrometheus = url(`127.0.0.1:${await freePort()}`);
     this.endpoints = {
       regional,
-      global: { prometheus: url(`127.0.0.1:${await freePort()}`) },
+      global: { prometheus: globalPrometheus, console: `${globalPrometheus}${CONSOLE_PATH}` },
       alertmanager: { url: url(`127.0.0.1:${await freePort()}`) },
       alertWebhook: `http://127.0.0.1:${port}/alerts`,
     };
@@ -169,6 +173,23 @@ export class LocalMonitoring {
     });
   }
 
+  /**
+   * The dashboard's console, on the global Prometheus: its panels read only the federated
+   * `region:`/`job:` series and `up`, which that server holds. No console library is needed: the
+   * template loads Prometheus's own graph script itself.
+   */
+  private consoleFolders(): { templates: string; libraries: string } {
+    const templates = path.dirname(
+      this.write(
+        `consoles/${CONSOLE_FILE}`,
+        consoleTemplate(globalDashboard(this.options.config), this.options.timeScale),
+      ),
+    );
+    const libraries = path.join(this.options.directory, "console_libraries");
+    mkdirSync(libraries, { recursive: true });
+    return { templates, libraries };
+  }
+
   /** `config` is read at each (re)start, so a restarted server keeps what was armed. */
   private prometheus(
     name: string,
@@ -186,6 +207,7 @@ export class LocalMonitoring {
         address,
         remoteWriteReceiver: role === "regional",
         lifecycle: role === "global",
+        ...(role === "global" && { consoles: this.consoleFolders() }),
         logFile: path.join(this.options.logDirectory, `${file}.log`),
         readyTimeoutMs,
       });

@@ -20,6 +20,8 @@ export interface PrometheusOptions {
   /** host:port to listen on; a free loopback port when absent. */
   address?: string;
   remoteWriteReceiver?: boolean;
+  /** Console templates to serve at /consoles/ (the libraries folder may be empty). */
+  consoles?: { templates: string; libraries: string };
   /** --web.enable-lifecycle: POST /-/reload rereads the config file. */
   lifecycle?: boolean;
   logFile?: string;
@@ -41,6 +43,12 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       `--web.listen-address=${address}`,
       ...(options.remoteWriteReceiver === true ? ["--web.enable-remote-write-receiver"] : []),
       ...(options.lifecycle === true ? ["--web.enable-lifecycle"] : []),
+      ...(options.consoles !== undefined
+        ? [
+            `--web.console.templates=${options.consoles.templates}`,
+            `--web.console.libraries=${options.consoles.libraries}`,
+          ]
+        : []),
       "--log.level=warn",
     ],
     options.logFile !== undefined ? { logFile: options.logFile } : {},

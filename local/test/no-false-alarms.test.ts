@@ -4,22 +4,13 @@ import { durationMs } from "../../monitoring/duration.js";
 import { scrapeInterval } from "../../monitoring/prometheus-config.js";
 import { alertRules } from "../../monitoring/rules.js";
 import { loadStack } from "../../shared/stack-file.js";
-import type { CloudState } from "../cloud/cloud.js";
-import { request, useCloud } from "./support/cloud.js";
+import { monitoringOf, request, useCloud } from "./support/cloud.js";
 
 // A healthy cloud pages nobody: not while it starts (monitoring starts before the APIs), and not
 // when a few requests, slow cold starts among them, are all the traffic it has had.
 
 const TIME_SCALE = 0.05;
 const cloud = useCloud(TIME_SCALE, { monitoring: true });
-
-type Monitoring = Extract<CloudState["monitoring"], { global: unknown }>;
-
-function monitoringOf(state: CloudState): Monitoring {
-  const { monitoring } = state;
-  if (!("global" in monitoring)) throw new Error(`monitoring is off: ${monitoring.disabled}`);
-  return monitoring;
-}
 
 /** How long an alert whose condition held from now on would take to reach Alertmanager. */
 function longestPathToAlertmanagerMs(): number {
