@@ -83,6 +83,8 @@ describe("the dashboard console", () => {
       const panel = panels.find((one) => one.title === title);
       expect(panel?.legend.slice().sort(), title).toEqual(["eu-west-1", "us-east-1"]);
     }
+    // A legend's text after its last label survives ("[[region]] /health", not just the region).
+    expect(panels.find((one) => one.title === "Health by region")?.legend).toContain("us-east-1 /health");
     expect(traffic.sent()).toBeGreaterThan(0);
   }, 300_000);
 
