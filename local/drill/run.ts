@@ -99,9 +99,8 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   if (overloadedAtStart !== undefined) progress(overloadedAtStart);
   // Every region's health, not only the drilled one's: a survivor marked unhealthy too is what
   // turns a failover into an outage, and the verdict has to say so.
-  const health = watchEveryRegion(target, clock, Math.max(100, Math.round(target.probeIntervalMs / 2)), (line) =>
-    progress(line),
-  );
+  // Polled less often than the detection watch below: the supervisor answering it is the router.
+  const health = watchEveryRegion(target, clock, Math.max(250, target.probeIntervalMs), (line) => progress(line));
   await sleep(baselineMs);
 
   // The fault, and its detection by the routing layer's health checks.
