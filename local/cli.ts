@@ -6,7 +6,7 @@
  *   restore <region>         undo every fault on the region
  *   verify                   compare every item in every region once replication has caught up
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { HANDLER_BUNDLE as BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
@@ -16,6 +16,8 @@ import { startControlServer } from "./cloud/control.js";
 import { ControlError, callControl, readCloudState, verifyCloud } from "./cloud/control-client.js";
 import { runDemo } from "./demo.js";
 import { findMonitoringBinaries } from "./monitoring/binaries.js";
+import { capturePage, DASHBOARD_SCREENSHOT } from "./monitoring/browser.js";
+import { monitoringGuide } from "./monitoring/guide.js";
 import { ReadinessTimeoutError } from "./process/readiness.js";
 import type { ConvergenceReport } from "./replicator/convergence.js";
 import { quietSdkNodeWarning } from "./sdk-warning.js";
@@ -26,6 +28,7 @@ const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no
        npm run local -- fail <region> --mode ${FAULT_MODES.join("|")}
        npm run local -- restore <region>
        npm run local -- verify [--timeout <s>] [--json]   (exit 0 converged, 1 diverged, 3 could not tell)
+       npm run local -- screenshot [--out .local/dashboard.png]   (the dashboard console, by headless Chromium)
 options: --state-dir <dir> (default .local) for every command`;
 
 const { values: flags, positionals } = parseArgs({
@@ -46,6 +49,7 @@ const { values: flags, positionals } = parseArgs({
     mode: { type: "string" },
     timeout: { type: "string", default: "60" },
     json: { type: "boolean", default: false },
+    out: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -148,12 +152,7 @@ async function up(): Promise<void> {
     console.log(`CalcBurst local cloud ready: ${cloud.routerUrl}`);
     const { monitoring: observed } = cloud.state();
     if ("global" in observed) {
-      console.log(
-        `monitoring: global Prometheus ${observed.global.prometheus}/classic/graph   Alertmanager ${observed.alertmanager.url}`,
-      );
-      for (const [region, urls] of Object.entries(observed.regional)) {
-        console.log(`  ${region} Prometheus ${urls.prometheus}`);
-      }
+      for (const line of monitoringGuide(observed)) console.log(line);
     }
     if (!flags["no-demo"]) {
       await runDemo({
@@ -355,6 +354,21 @@ async function main(): Promise<void> {
       // 1 means the regions differ; 3 that it could not tell (USAGE lists both).
       process.exitCode = report.outcome === "converged" ? 0 : report.outcome === "diverged" ? 1 : 3;
       return;
+    }
+    case "screenshot": {
+      const { monitoring } = readState();
+      if (!("global" in monitoring)) throw new UsageError(`monitoring is off in this cloud: ${monitoring.disabled}`);
+      const file = path.resolve(flags.out ?? path.join(flags["state-dir"], "dashboard.png"));
+      mkdirSync(path.dirname(file), { recursive: true });
+      await capturePage(
+        monitoring.global.console,
+        { kind: "screenshot", file, ...DASHBOARD_SCREENSHOT },
+        {
+          scriptBudgetMs: 10_000,
+          timeoutMs: 120_000,
+        },
+      );
+      return console.log(`wrote ${path.relative(process.cwd(), file)} (${monitoring.global.console})`);
     }
     default:
       throw new UsageError(`unknown command ${command}\n${USAGE}`);

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { StackConfig } from "../shared/stack-config.js";
+import { CONSOLE_FILE, consoleTemplate } from "./console.js";
 import { globalDashboard } from "./dashboard.js";
 import {
   alertRules,
@@ -42,8 +43,8 @@ export function ruleFileTexts(
 }
 
 /**
- * What the repository keeps under monitoring/: the rules at full time for both targets and the
- * dashboard, rendered from the given stack. A test fails when they are stale.
+ * What the repository keeps under monitoring/: the rules at full time for both targets, the
+ * dashboard and its console template, rendered from the given stack. A test fails when they are stale.
  */
 export function committedMonitoringFiles(config: StackConfig): Record<string, string> {
   const files: Record<string, string> = {};
@@ -52,6 +53,8 @@ export function committedMonitoringFiles(config: StackConfig): Record<string, st
   )) {
     files[`monitoring/rules/${name}`] = text;
   }
-  files[`monitoring/grafana/${DASHBOARD_FILE}`] = `${JSON.stringify(globalDashboard(config), null, 2)}\n`;
+  const dashboard = globalDashboard(config);
+  files[`monitoring/grafana/${DASHBOARD_FILE}`] = `${JSON.stringify(dashboard, null, 2)}\n`;
+  files[`monitoring/consoles/${CONSOLE_FILE}`] = consoleTemplate(dashboard);
   return files;
 }

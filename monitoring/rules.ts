@@ -1,8 +1,9 @@
 import { HEALTH_ROUTE_LABEL, METRICS, PLATFORM_METRICS, REPLICATION_METRICS } from "../shared/metrics.js";
 import type { StackConfig } from "../shared/stack-config.js";
-import { scaleDuration } from "./duration.js";
+import { durationMs, scaleDuration } from "./duration.js";
 import {
   BURN_RATE_ALERTS,
+  BURN_RATE_MIN_REQUESTS,
   DASHBOARD_WINDOW,
   errorBudget,
   LATENCY_QUANTILES,
@@ -214,6 +215,8 @@ function percent(ratio: number): string {
 /** Alerts, evaluated on the global Prometheus and sent to Alertmanager. */
 export function alertRules(config: StackConfig, options: RuleOptions): RuleFile {
   const scaled = (text: string) => scaleDuration(text, options.timeScale);
+  // The recorded rate's window as the regional rules scaled it, so rate × seconds is a count.
+  const windowSeconds = (window: string) => durationMs(windowOf(options)(window)) / 1000;
   const runbook = (anchor: string) => `${options.runbookUrl}#${anchor}`;
   const burnAlerts = slos(config).flatMap((slo): AlertingRule[] =>
     (["page", "ticket"] as const).map((severity) => {
@@ -221,13 +224,14 @@ export function alertRules(config: StackConfig, options: RuleOptions): RuleFile 
       const expr = pairs
         .map(
           ({ burnRate, longWindow, shortWindow }) =>
-            `(job:calcburst_${slo.sli}:ratio_rate${longWindow} > ${burnRate} * ${errorBudget(slo)} and job:calcburst_${slo.sli}:ratio_rate${shortWindow} > ${burnRate} * ${errorBudget(slo)})`,
+            `(job:calcburst_${slo.sli}:ratio_rate${longWindow} > ${burnRate} * ${errorBudget(slo)} and job:calcburst_${slo.sli}:ratio_rate${shortWindow} > ${burnRate} * ${errorBudget(slo)} and job:calcburst_requests:rate${longWindow} * ${windowSeconds(longWindow)} >= ${BURN_RATE_MIN_REQUESTS})`,
         )
         .join("\nor\n");
       const speed = severity === "page" ? "Fast" : "Slow";
       const windows = pairs
         .map(({ burnRate, longWindow, shortWindow }) => `${burnRate}× over ${longWindow} and ${shortWindow}`)
         .join(", or ");
+      const floor = `at least ${BURN_RATE_MIN_REQUESTS} requests over the long window`;
       return {
         alert: `CalcBurst${slo.name}${speed}Burn`,
         expr,
@@ -235,7 +239,7 @@ export function alertRules(config: StackConfig, options: RuleOptions): RuleFile 
         labels: { severity },
         annotations: {
           summary: `CalcBurst is spending its ${slo.name.toLowerCase()} error budget ${speed === "Fast" ? "fast" : "steadily"}`,
-          description: `The share of ${slo.badEvents} is burning the ${percent(slo.objective)} objective's budget at ${windows} (now {{ $value | humanizePercentage }} of requests over the long window).`,
+          description: `The share of ${slo.badEvents} is burning the ${percent(slo.objective)} objective's budget at ${windows}, ${floor} (now {{ $value | humanizePercentage }} of requests over the long window).`,
           runbook_url: runbook(`calcburst${slo.name.toLowerCase()}${speed.toLowerCase()}burn`),
         },
       };

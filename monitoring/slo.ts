@@ -27,6 +27,13 @@ export const BURN_RATE_ALERTS: readonly BurnRateAlert[] = [
   { severity: "ticket", burnRate: 1, longWindow: "3d", shortWindow: "6h" },
 ];
 
+/**
+ * A burn-rate alert needs at least this many requests over its long window. A handful of
+ * requests (a demo, one cold start) makes any ratio look like a burning budget; the SRE
+ * Workbook's answer for low traffic is a minimum count before the ratio means anything.
+ */
+export const BURN_RATE_MIN_REQUESTS = 100;
+
 /** The window of the dashboards' rates and quantiles. */
 export const DASHBOARD_WINDOW = "1m";
 

@@ -1,8 +1,8 @@
 /**
  * npm run monitoring [-- --stack prod] [--check]: renders the rule files and the Grafana
- * dashboard under monitoring/ from the stack config. --check only reports what is stale.
+ * dashboard (and its Prometheus console) under monitoring/ from the stack config. --check only reports what is stale.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { committedMonitoringFiles } from "../monitoring/render.js";
 import { PROJECT_ROOT } from "../shared/paths.js";
@@ -19,7 +19,9 @@ for (const [file, text] of Object.entries(committedMonitoringFiles(config))) {
   const target = path.join(PROJECT_ROOT, file);
   if (existsSync(target) && readFileSync(target, "utf8") === text) continue;
   stale.push(file);
-  if (!check) writeFileSync(target, text);
+  if (check) continue;
+  mkdirSync(path.dirname(target), { recursive: true });
+  writeFileSync(target, text);
 }
 if (check && stale.length > 0) {
   console.error(`stale, run npm run monitoring: ${stale.join(", ")}`);

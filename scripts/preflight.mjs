@@ -29,7 +29,10 @@ if (java.error !== undefined || java.status !== 0) {
 
 // Prometheus, Alertmanager and the blackbox exporter: Debian packages, as on the AWS instances.
 // eatmydata: lets each region's DynamoDB Local keep its data on disk without paying an fsync per write.
-const { monitoring, storage } = JSON.parse(readFileSync(path.join(root, "shared", "system-packages.json"), "utf8"));
+// chromium: only the tests need it (they open the dashboard console in a real browser).
+const { monitoring, storage, browser } = JSON.parse(
+  readFileSync(path.join(root, "shared", "system-packages.json"), "utf8"),
+);
 const onPath = (name) =>
   (process.env.PATH ?? "").split(path.delimiter).some((folder) => {
     try {
@@ -40,13 +43,14 @@ const onPath = (name) =>
     }
   });
 const missingIn = (group) => Object.values(group.binaries).filter((name) => !onPath(name));
-const packages = [...monitoring.packages, ...storage.packages];
+const groups = purpose === "test" ? [monitoring, storage, browser] : [monitoring, storage];
+const packages = groups.flatMap((group) => group.packages);
 const installCommand = (names) => `apt-get install -y --no-install-recommends ${names.join(" ")}`;
-if (missingIn(monitoring).length + missingIn(storage).length > 0) {
+if (groups.some((group) => missingIn(group).length > 0)) {
   const canInstall = process.getuid?.() === 0 && existsSync("/usr/bin/apt-get");
   if (canInstall) {
     console.error(
-      `installing Prometheus, Alertmanager, the blackbox exporter and eatmydata (${installCommand(packages)}) ...`,
+      `installing Prometheus, Alertmanager, the blackbox exporter, eatmydata${purpose === "test" ? " and Chromium" : ""} (${installCommand(packages)}) ...`,
     );
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     const install = () =>
@@ -70,6 +74,9 @@ if (missingIn(monitoring).length + missingIn(storage).length > 0) {
         `note: ${monitoringMissing.join(", ")} missing, so the local cloud runs without monitoring; ${how(monitoring)}`,
       );
   }
+  const browserMissing = purpose === "test" ? missingIn(browser) : [];
+  if (browserMissing.length > 0)
+    problems.push(`${browserMissing.join(", ")} missing; a test opens the dashboard in it: ${how(browser)}`);
   const storageMissing = missingIn(storage);
   if (storageMissing.length > 0) {
     const why = "without it each region's DynamoDB Local syncs every write to disk, about 3× the cost";
@@ -89,7 +96,17 @@ const lock = path.join(root, "package-lock.json");
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   // `npm install`, not `npm ci`: a registry that lacks some platforms' optional binaries (as
   // the one here does for biome) writes a lockfile that `npm ci` then calls out of sync.
-  console.error("installing npm dependencies (npm install) ...");
+  // npm itself shows only a spinner for minutes: say what is happening and what to expect.
+  const first = !existsSync(installed);
+  console.error(
+    first
+      ? "installing npm dependencies (npm install, first run): about 740 packages, 900 MB into node_modules/ " +
+          "(Pulumi, the AWS SDK, artillery, vitest, esbuild, biome). It takes a few minutes: 3 min measured on a " +
+          "busy 2-core machine with npm's cache already filled, longer when every package is downloaded. It runs " +
+          "again only when package-lock.json changes ..."
+      : "package-lock.json changed since the last install: updating npm dependencies (npm install) ...",
+  );
+  const installStartedAt = Date.now();
   try {
     // artillery pulls in Playwright, whose install script would download a browser the load tests
     // never use: say no here, so nobody has to remember the variable (package.json's allowScripts
@@ -103,4 +120,5 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
     console.error(`npm ${purpose}: npm install failed (its output is above); fix that, then try again.`);
     process.exit(1);
   }
+  console.error(`npm dependencies installed in ${Math.round((Date.now() - installStartedAt) / 1000)} s`);
 }

@@ -61,6 +61,15 @@ const common = {
   probes: z.array(probeSchema),
   /** Where the SVG timeline was written. */
   timeline: z.nullable(z.string()),
+  /**
+   * Every region the routing layer's health checks marked unhealthy during the drill, with when
+   * (ms from the start; `toMs` null while still unhealthy at the end). Absent in older reports.
+   */
+  unhealthy: z.optional(
+    z.array(z.object({ region: z.string(), fromMs: milliseconds, toMs: z.nullable(milliseconds) })),
+  ),
+  /** The machine's load average when the drill ended, when it was above its core count. */
+  overloaded: z.optional(z.string()),
 };
 
 export const failoverSchema = z.object({

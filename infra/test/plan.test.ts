@@ -10,17 +10,30 @@ const ROOT = PROJECT_ROOT;
 
 describe("npm run plan", () => {
   it(
-    "prints the resource tree by region and writes the committed diagram and deployer policy, with no CLI or credentials",
+    "prints the resource tree by region and writes the committed diagram, resource inventory and deployer policy, with no CLI or credentials",
     () => {
       // Prepare
       const directory = mkdtempSync(path.join(tmpdir(), "calcburst-plan-"));
       const diagram = path.join(directory, "architecture.mmd");
       const policy = path.join(directory, "deployer-policy.json");
+      const resources = path.join(directory, "RESOURCES.md");
 
       // Act
       const run = spawnSync(
         process.execPath,
-        ["--import", "tsx", "scripts/plan.ts", "--stack", "prod", "--diagram", diagram, "--deployer-policy", policy],
+        [
+          "--import",
+          "tsx",
+          "scripts/plan.ts",
+          "--stack",
+          "prod",
+          "--diagram",
+          diagram,
+          "--resources-doc",
+          resources,
+          "--deployer-policy",
+          policy,
+        ],
         {
           cwd: ROOT,
           encoding: "utf8",
@@ -39,9 +52,10 @@ describe("npm run plan", () => {
       const written = readFileSync(diagram, "utf8");
       expect(written).toMatch(/^flowchart LR\n/);
       expect(written).toContain("-- replicates -->");
-      // The committed diagram and the README's copy are what the program produces today.
+      expect(readFileSync(resources, "utf8")).toContain(`\`\`\`mermaid\n${written}\`\`\``);
+      // The committed diagram and docs/RESOURCES.md are what the program produces today.
       expect(readFileSync(path.join(ROOT, "docs", "architecture.mmd"), "utf8")).toBe(written);
-      expect(readFileSync(path.join(ROOT, "README.md"), "utf8")).toContain(`\`\`\`mermaid\n${written}\`\`\``);
+      expect(readFileSync(path.join(ROOT, "docs", "RESOURCES.md"), "utf8")).toBe(readFileSync(resources, "utf8"));
       expect(readFileSync(path.join(ROOT, "infra", "deployer-policy.json"), "utf8")).toBe(readFileSync(policy, "utf8"));
       rmSync(directory, { recursive: true, force: true });
     },

@@ -404,10 +404,11 @@ export class LocalCloud {
 
   /**
    * Resolves once every region answers `/health` 200 through the router's regional names and the
-   * router's own checks pass; fails after `timeoutMs` saying what each region last answered.
+   * router's own checks pass, and arms the alerts then; fails after `timeoutMs` saying what each
+   * region last answered.
    */
-  waitUntilReady(timeoutMs = this.remainingReadyMs()): Promise<void> {
-    return waitForRegions({
+  async waitUntilReady(timeoutMs = this.remainingReadyMs()): Promise<void> {
+    await waitForRegions({
       routerUrl: this.routerUrl,
       regions: [...this.regions.keys()],
       checks: () => this.healthChecks(),
@@ -415,6 +416,10 @@ export class LocalCloud {
       timeoutMs,
       progress: this.progress,
     });
+    if (this.monitoring !== undefined) {
+      await this.monitoring.armAlerts();
+      this.progress("  alerts armed: the global Prometheus evaluates them from now on");
+    }
   }
 
   private faultTarget(runtime: RegionRuntime): FaultTarget {

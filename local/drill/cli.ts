@@ -74,7 +74,10 @@ async function main(): Promise<void> {
           progress,
         });
   const date = report.times.startedAt.slice(0, 10);
-  const svg = path.resolve(flags.svg ?? path.join(PROJECT_ROOT, "docs", "drills", `${date}-${mode}.svg`));
+  // Run outputs go under .local/ (git ignores it); docs/drills/ holds only what bench:drill writes.
+  const svg = path.resolve(
+    flags.svg ?? path.join(PROJECT_ROOT, ".local", "drills", `${date}-${mode}-${flags.region ?? "all"}.svg`),
+  );
   report.timeline = path.relative(process.cwd(), svg) || svg;
   mkdirSync(path.dirname(svg), { recursive: true });
   writeFileSync(svg, renderTimeline(report));

@@ -66,8 +66,25 @@ function failoverTable(report: FailoverReport): string {
         : `${measured.replicationLag.p50Ms ?? "—"} ms / ${measured.replicationLag.p99Ms ?? "—"} ms`,
     ],
     ["items that differ between regions (must be 0)", divergenceLine(measured.divergence)],
+    ...(report.unhealthy === undefined
+      ? []
+      : [["regions marked unhealthy", unhealthyLine(report)] as [string, string]]),
+    ...(report.overloaded === undefined ? [] : [["machine", report.overloaded] as [string, string]]),
   ];
   return tableOf(report, rows);
+}
+
+/** Each region the health checks marked unhealthy, when, and whether the fault was injected there. */
+export function unhealthyLine(report: FailoverReport): string {
+  const periods = report.unhealthy ?? [];
+  if (periods.length === 0) return "none";
+  const seconds = (value: number) => `${(value / 1000).toFixed(1)} s`;
+  return periods
+    .map(
+      ({ region, fromMs, toMs }) =>
+        `${region}${region === report.region ? " (injected)" : " (NOT the injected region)"} ${seconds(fromMs)}–${toMs === null ? "end" : seconds(toMs)}`,
+    )
+    .join("; ");
 }
 
 const COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"];
@@ -172,7 +189,7 @@ function conflictTimeline(report: ConflictReport): string {
  */
 function failoverTimeline(report: FailoverReport): string {
   const width = 960;
-  const height = 420;
+  const height = 460;
   const left = 60;
   const right = 20;
   const shareTop = 50;
@@ -181,7 +198,12 @@ function failoverTimeline(report: FailoverReport): string {
   const errorHeight = 60;
   const plotWidth = width - left - right;
   const start = Date.parse(report.times.startedAt);
-  const totalMs = Math.max(1, Date.parse(report.times.finishedAt) - start);
+  // The axis ends with the last thing to show, not at finishedAt: reading the writes back after
+  // the traffic stopped can take longer than the drill itself and would leave the plot empty.
+  const lastProbeMs = Math.max(0, ...report.probes.map((probe) => probe.endedMs));
+  const returnedMs =
+    report.measured.returnMs === null ? 0 : Date.parse(report.times.restoredAt) - start + report.measured.returnMs;
+  const totalMs = Math.max(1, Math.max(lastProbeMs, returnedMs, Date.parse(report.times.restoredAt) - start) * 1.02);
   const slices = 80;
   const sliceMs = totalMs / slices;
   const regions = [
@@ -249,14 +271,42 @@ function failoverTimeline(report: FailoverReport): string {
       1,
     );
   }
+  // Unhealthy periods as the health checks saw them: a hatched strip per region above the plot.
+  for (const { region, fromMs, toMs } of report.unhealthy ?? []) {
+    const row = regions.indexOf(region);
+    const from = x(Math.min(fromMs, totalMs));
+    const to = x(Math.min(toMs ?? totalMs, totalMs));
+    parts.push(
+      `<rect x="${from.toFixed(1)}" y="${shareTop + row * 6}" width="${Math.max(1, to - from).toFixed(1)}" height="5" fill="${colour(region)}" stroke="#000" stroke-width="0.5"><title>${escapeXml(`${region} unhealthy ${(fromMs / 1000).toFixed(1)}–${toMs === null ? "end" : (toMs / 1000).toFixed(1)} s`)}</title></rect>`,
+    );
+  }
   const ticks = Array.from({ length: 6 }, (_, index) => (totalMs * index) / 5);
-  const axis = ticks.map(
-    (tick) =>
-      `<text x="${x(tick).toFixed(1)}" y="${errorTop + errorHeight + 16}" font-size="11" text-anchor="middle">${(tick / 1000).toFixed(1)} s</text>`,
-  );
-  const legend = [...regions, "failed"].map(
-    (region, index) =>
-      `<rect x="${left + index * 160}" y="${height - 18}" width="12" height="12" fill="${region === "failed" ? "#e15759" : colour(region)}"/><text x="${left + index * 160 + 16}" y="${height - 8}" font-size="12">${region === "failed" ? "failed requests" : `${escapeXml(region)}${region === report.region ? " (drilled)" : ""}`}</text>`,
+  const axis = [
+    ...ticks.map(
+      (tick) =>
+        `<text x="${x(tick).toFixed(1)}" y="${errorTop + errorHeight + 16}" font-size="11" text-anchor="middle">${(tick / 1000).toFixed(1)} s</text>`,
+    ),
+    `<text x="${(left + plotWidth / 2).toFixed(1)}" y="${errorTop + errorHeight + 30}" font-size="11" text-anchor="middle">seconds since the drill started</text>`,
+    // y scales: the share band in percent, the failure band in requests per slice.
+    ...[0, 0.5, 1].map(
+      (share) =>
+        `<text x="${left - 6}" y="${(shareTop + shareHeight - share * shareHeight + 4).toFixed(1)}" font-size="11" text-anchor="end">${share * 100}%</text>`,
+    ),
+    `<text x="${left - 6}" y="${errorTop + errorHeight + 4}" font-size="11" text-anchor="end">0</text>`,
+    `<text x="${left - 6}" y="${errorTop + 8}" font-size="11" text-anchor="end">${maxErrors}</text>`,
+  ];
+  const entries: { label: string; fill: string }[] = [
+    ...regions.map((region) => ({
+      label: `served by ${region}${region === report.region ? " (drilled)" : ""}`,
+      fill: colour(region),
+    })),
+    { label: "failed (share of the slice)", fill: "#f4b6b6" },
+    { label: `failed requests per slice (${(sliceMs / 1000).toFixed(2)} s)`, fill: "#e15759" },
+    ...((report.unhealthy ?? []).length > 0 ? [{ label: "strip: marked unhealthy", fill: "#fff" }] : []),
+  ];
+  const legend = entries.map(
+    ({ label, fill }, index) =>
+      `<rect x="${left + (index % 3) * 300}" y="${height - 34 + Math.floor(index / 3) * 16}" width="12" height="12" fill="${fill}" stroke="#999" stroke-width="0.5"/><text x="${left + (index % 3) * 300 + 16}" y="${height - 24 + Math.floor(index / 3) * 16}" font-size="12">${escapeXml(label)}</text>`,
   );
   const title = `${report.mode} drill on ${report.region} (${report.target}): RTO ${report.measured.rtoAllServedMs === null ? "not reached" : `${(report.measured.rtoAllServedMs / 1000).toFixed(2)} s`} of ${(report.budget.rtoMs / 1000).toFixed(2)} s budget, ${report.measured.failedRequests} failed requests, ${report.measured.lostAcknowledgedWrites} lost writes — ${report.passed ? "passed" : "FAILED"}`;
   return [
@@ -264,8 +314,8 @@ function failoverTimeline(report: FailoverReport): string {
     `<title>${escapeXml(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${left}" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
-    `<text x="10" y="${shareTop + shareHeight / 2}" font-size="11" transform="rotate(-90 10 ${shareTop + shareHeight / 2})">traffic share</text>`,
-    `<text x="10" y="${errorTop + errorHeight}" font-size="11" transform="rotate(-90 10 ${errorTop + errorHeight})">failed</text>`,
+    `<text x="14" y="${shareTop + shareHeight / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 14 ${shareTop + shareHeight / 2})">share of requests sent</text>`,
+    `<text x="14" y="${errorTop + errorHeight / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 14 ${errorTop + errorHeight / 2})">failed</text>`,
     `<rect x="${left}" y="${shareTop}" width="${plotWidth}" height="${shareHeight}" fill="none" stroke="#ccc"/>`,
     `<rect x="${left}" y="${errorTop}" width="${plotWidth}" height="${errorHeight}" fill="none" stroke="#ccc"/>`,
     ...parts,

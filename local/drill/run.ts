@@ -6,6 +6,7 @@ import {
   type Probe,
   SELF_HEALING_MODES,
 } from "../../shared/drill-report.js";
+import { overloadWarning } from "../process/readiness.js";
 import { checkDivergence } from "./divergence.js";
 import type { DrillTarget } from "./target.js";
 
@@ -94,6 +95,12 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   progress(
     `drill ${runId}: ${mode} on ${region} (${target.kind}), ${target.locations.length} client locations through ${target.entryPoint}; RTO budget ${budgetMs} ms`,
   );
+  const overloadedAtStart = overloadWarning();
+  if (overloadedAtStart !== undefined) progress(overloadedAtStart);
+  // Every region's health, not only the drilled one's: a survivor marked unhealthy too is what
+  // turns a failover into an outage, and the verdict has to say so.
+  // Polled less often than the detection watch below: the supervisor answering it is the router.
+  const health = watchEveryRegion(target, clock, Math.max(250, target.probeIntervalMs), (line) => progress(line));
   await sleep(baselineMs);
 
   // The fault, and its detection by the routing layer's health checks.
@@ -160,13 +167,23 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   sending = false;
   await Promise.all(senders);
   await Promise.all([...pending]);
+  const unhealthy = await health.stop();
 
   // Nothing acknowledged may be lost: every write, in every region, with the result its client
   // was given, once replication settles.
   progress(`verifying: reading ${ledger.length} acknowledged writes back from ${target.regions.join(", ")} ...`);
+  const verifyStartedAt = Date.now();
+  let lastProgressAt = Date.now();
   const missingIn = async () => {
     const missing: string[] = [];
-    for (const entry of ledger) {
+    for (const [checked, entry] of ledger.entries()) {
+      // A long read-back (thousands of writes on a loaded machine) says where it is.
+      if (Date.now() - lastProgressAt >= VERIFY_PROGRESS_EVERY_MS) {
+        lastProgressAt = Date.now();
+        progress(
+          `verifying: ${checked} of ${ledger.length} writes read back, ${missing.length} not yet in every region (${Math.round((Date.now() - verifyStartedAt) / 1000)} s)`,
+        );
+      }
       for (const one of target.regions) {
         const answer = await target.read(one, entry.id);
         if (answer.status !== 200 || resultOf(answer.body) !== entry.result) {
@@ -180,6 +197,9 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   let lost = await missingIn();
   const settleDeadline = Date.now() + Math.max(10_000, budgetMs * 2);
   while (lost.length > 0 && Date.now() < settleDeadline) {
+    progress(
+      `verifying: ${lost.length} writes not yet in every region; reading again until replication settles (at most ${Math.round((settleDeadline - Date.now()) / 1000)} s more)`,
+    );
     await sleep(Math.max(100, target.probeIntervalMs * 2));
     lost = await missingIn();
   }
@@ -229,6 +249,15 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   if (!returned) verdicts.push("traffic did not return to latency routing after the restore");
   if (divergence.divergentItems > 0) verdicts.push(`${divergence.divergentItems} items differ between regions`);
   else if (divergence.reason !== null) verdicts.push(`convergence not verified: ${divergence.reason}`);
+  const bystanders = [...new Set(unhealthy.filter((one) => one.region !== region).map((one) => one.region))];
+  if (verdicts.length > 0 && bystanders.length > 0) {
+    // Why a failover failed is usually here: the region the clients were sent to was down too.
+    verdicts.push(
+      `${bystanders.join(", ")} ${bystanders.length === 1 ? "was" : "were"} marked unhealthy during the drill too, though the fault was injected in ${region} only`,
+    );
+  }
+  const overloaded = overloadWarning();
+  if (overloaded !== undefined) progress(overloaded);
 
   const at = (ms: number) => new Date(startedAt + ms).toISOString();
   const report: FailoverReport = {
@@ -269,9 +298,58 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
     failures: verdicts,
     probes: [...probes].sort((a, b) => a.sentMs - b.sentMs),
     timeline: null,
+    unhealthy,
+    ...(overloaded !== undefined && { overloaded }),
   };
   // The report is the drill's contract with whoever reads it later: check it before handing it out.
   const checked = failoverSchema.safeParse(report);
   if (!checked.success) throw new Error(`the drill produced an invalid report: ${checked.error.issues[0]?.message}`);
   return report;
+}
+
+/** How often a long read-back of the acknowledged writes prints where it is. */
+const VERIFY_PROGRESS_EVERY_MS = 5000;
+
+type UnhealthyPeriod = NonNullable<FailoverReport["unhealthy"]>[number];
+
+/**
+ * Polls the routing layer's view of every region until stopped; returns each period a region was
+ * unhealthy, and prints each change of a region other than through the drill's own lines.
+ */
+function watchEveryRegion(
+  target: DrillTarget,
+  clock: () => number,
+  everyMs: number,
+  progress: (line: string) => void,
+): { stop(): Promise<UnhealthyPeriod[]> } {
+  const periods: UnhealthyPeriod[] = [];
+  const open = new Map<string, UnhealthyPeriod>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const seen = await target.health().catch(() => undefined);
+      const now = clock();
+      for (const [region, healthy] of Object.entries(seen ?? {})) {
+        const current = open.get(region);
+        if (!healthy && current === undefined) {
+          const period = { region, fromMs: now, toMs: null };
+          open.set(region, period);
+          periods.push(period);
+          progress(`health: ${region} marked unhealthy at ${(now / 1000).toFixed(1)} s`);
+        } else if (healthy && current !== undefined) {
+          current.toMs = now;
+          open.delete(region);
+          progress(`health: ${region} healthy again at ${(now / 1000).toFixed(1)} s`);
+        }
+      }
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return periods;
+    },
+  };
 }

@@ -17,13 +17,17 @@ import { type SpawnedCloud, spawnLocalCloud } from "../cloud/spawn.js";
 import { localTarget } from "../drill/local-target.js";
 import { renderTable } from "../drill/report.js";
 import { runDrill } from "../drill/run.js";
+import { overloadWarning } from "../process/readiness.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
-import { ensureFromSlo, LOAD_DIRECTORY, LOCAL_CAPACITY_FILE, scenarios } from "./ensure.js";
+import { checksInWords, ensureFromSlo, LOAD_DIRECTORY, LOCAL_CAPACITY_FILE, scenarios } from "./ensure.js";
 
 const LOAD = LOAD_DIRECTORY;
 const ARTILLERY = path.join(PROJECT_ROOT, "node_modules", ".bin", "artillery");
 /** A write and a read back per user, nine in ten; one request for the rest. */
 const REQUESTS_PER_USER = 0.9 * 2 + 0.1;
+
+/** The share of users a run that drills a failover may fail: one failover's errors. */
+const FAILOVER_ALLOWED_FAILED_SHARE = 0.25;
 
 /** artillery's exit code when expectations failed and nothing else did. */
 const EXPECTATIONS_FAILED_EXIT = 21;
@@ -37,8 +41,11 @@ interface ArtilleryReport {
   };
 }
 
-function summarise(file: string): string {
-  const report = JSON.parse(readFileSync(file, "utf8")) as ArtilleryReport;
+function readReport(file: string): ArtilleryReport {
+  return JSON.parse(readFileSync(file, "utf8")) as ArtilleryReport;
+}
+
+function summarise(report: ArtilleryReport): string {
   const counters = report.aggregate.counters ?? {};
   const latency = report.aggregate.summaries?.["http.response_time"];
   const codes = Object.entries(counters)
@@ -141,7 +148,7 @@ async function main(): Promise<void> {
     config: {
       plugins: {
         // A failover spends errors by design: allow one drill's RTO budget of them.
-        ensure: ensureFromSlo(config, drilled ? { allowedFailedShare: 0.25 } : undefined),
+        ensure: ensureFromSlo(config, drilled ? { allowedFailedShare: FAILOVER_ALLOWED_FAILED_SHARE } : undefined),
       },
     },
   };
@@ -197,9 +204,21 @@ async function main(): Promise<void> {
     // artillery exits 21 when some expectations failed but every ensure check held (ensure's
     // own failure exits 1): the error budget decides, not a single failed request.
     const held = code === 0 || code === EXPECTATIONS_FAILED_EXIT;
+    const report = existsSync(output) ? readReport(output) : { aggregate: {} };
     console.log(
-      `\nload ${scenario} against ${url} (${environment}):\n${summarise(output)}\n  report: ${path.relative(process.cwd(), output)}`,
+      `\nload ${scenario} against ${url} (${environment}):\n${summarise(report)}\n  report: ${path.relative(process.cwd(), output)}`,
     );
+    const failover = drilled ? { allowedFailedShare: FAILOVER_ALLOWED_FAILED_SHARE } : undefined;
+    const measured = {
+      counters: report.aggregate.counters ?? {},
+      ...(report.aggregate.summaries?.["http.response_time"] !== undefined && {
+        responseTime: report.aggregate.summaries["http.response_time"],
+      }),
+    };
+    const overloaded = overloadWarning();
+    if (overloaded !== undefined) console.log(`  ${overloaded}`);
+    console.log("  checks:");
+    for (const { line } of checksInWords(config, measured, failover)) console.log(`    ${line}`);
     console.log(
       held
         ? `  ensure: the SLO thresholds held${code === 0 ? "" : " (some requests failed, within the error budget)"}`

@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { stringify } from "yaml";
 import { alertmanagerConfig } from "../../monitoring/alertmanager-config.js";
+import { CONSOLE_FILE, CONSOLE_PATH, consoleTemplate } from "../../monitoring/console.js";
+import { globalDashboard } from "../../monitoring/dashboard.js";
 import {
   blackboxConfig,
   globalPrometheusConfig,
@@ -16,7 +18,7 @@ import { freePort } from "../dynamodb/launcher.js";
 import { createFrontDoor } from "../http/front-door.js";
 import { spawnSupervised } from "../process/supervised.js";
 import type { MonitoringBinaries } from "./binaries.js";
-import { startPrometheus, waitForHttp } from "./prometheus.js";
+import { reloadPrometheus, startPrometheus, waitForHttp } from "./prometheus.js";
 
 export interface MonitoredRegion {
   region: string;
@@ -43,7 +45,8 @@ export interface LocalMonitoringOptions {
 
 export interface MonitoringState {
   regional: Record<string, { prometheus: string; remoteWrite: string; blackboxExporter: string }>;
-  global: { prometheus: string };
+  /** `console`: the CalcBurst dashboard as a Prometheus console, served where the federated series are. */
+  global: { prometheus: string; console: string };
   alertmanager: { url: string };
   /** Where Alertmanager delivers; the cloud prints each notification. */
   alertWebhook: string;
@@ -58,6 +61,9 @@ interface WebhookAlert {
 
 const url = (address: string) => `http://${address}`;
 
+/** The global Prometheus's folder under the monitoring directory. */
+const GLOBAL_DIRECTORY = "prometheus-global";
+
 /**
  * The local cloud's monitoring, the same topology as on AWS: per region a Prometheus (with the
  * remote-write receiver the function pushes to) and a blackbox exporter probing /health; one
@@ -69,6 +75,12 @@ export class LocalMonitoring {
   private webhook: Server | undefined;
   private endpoints: MonitoringState | undefined;
   private readonly firing = new Map<string, WebhookAlert>();
+  /**
+   * The global Prometheus evaluates the alerts only once the cloud is ready: monitoring starts
+   * before the APIs, and a region still starting is not a region that is down.
+   */
+  private alertsArmed = false;
+  private globalConfig: ((armed: boolean) => unknown) | undefined;
 
   constructor(private readonly options: LocalMonitoringOptions) {}
 
@@ -94,9 +106,10 @@ export class LocalMonitoring {
     }
     this.webhook = await this.startWebhook();
     const { port } = this.webhook.address() as AddressInfo;
+    const globalPrometheus = url(`127.0.0.1:${await freePort()}`);
     this.endpoints = {
       regional,
-      global: { prometheus: url(`127.0.0.1:${await freePort()}`) },
+      global: { prometheus: globalPrometheus, console: `${globalPrometheus}${CONSOLE_PATH}` },
       alertmanager: { url: url(`127.0.0.1:${await freePort()}`) },
       alertWebhook: `http://127.0.0.1:${port}/alerts`,
     };
@@ -160,15 +173,41 @@ export class LocalMonitoring {
     });
   }
 
-  private prometheus(name: string, file: string, config: unknown, address: string, receiver: boolean): Promise<void> {
+  /**
+   * The dashboard's console, on the global Prometheus: its panels read only the federated
+   * `region:`/`job:` series and `up`, which that server holds. No console library is needed: the
+   * template loads Prometheus's own graph script itself.
+   */
+  private consoleFolders(): { templates: string; libraries: string } {
+    const templates = path.dirname(
+      this.write(
+        `consoles/${CONSOLE_FILE}`,
+        consoleTemplate(globalDashboard(this.options.config), this.options.timeScale),
+      ),
+    );
+    const libraries = path.join(this.options.directory, "console_libraries");
+    mkdirSync(libraries, { recursive: true });
+    return { templates, libraries };
+  }
+
+  /** `config` is read at each (re)start, so a restarted server keeps what was armed. */
+  private prometheus(
+    name: string,
+    file: string,
+    config: () => unknown,
+    address: string,
+    role: "regional" | "global",
+  ): Promise<void> {
     return this.supervised(name, async (readyTimeoutMs) => {
       const server = await startPrometheus({
         name,
         binary: this.options.binaries.prometheus,
-        config,
+        config: config(),
         directory: path.join(this.options.directory, file),
         address,
-        remoteWriteReceiver: receiver,
+        remoteWriteReceiver: role === "regional",
+        lifecycle: role === "global",
+        ...(role === "global" && { consoles: this.consoleFolders() }),
         logFile: path.join(this.options.logDirectory, `${file}.log`),
         readyTimeoutMs,
       });
@@ -184,7 +223,8 @@ export class LocalMonitoring {
     const rulePath = (name: string) => this.write(`rules/${name}`, rules[name] ?? "");
     const address = (full: string) => full.replace(/^http:\/\//, "");
     const regionalRules = [rulePath(RULE_FILES.regional), rulePath(RULE_FILES.platform("local"))];
-    const globalRuleFiles = [rulePath(RULE_FILES.global), rulePath(RULE_FILES.alerts)];
+    const recordingRuleFile = rulePath(RULE_FILES.global);
+    const alertRuleFile = rulePath(RULE_FILES.alerts);
     const blackboxFile = this.write("blackbox.yml", stringify(blackboxConfig({ timeScale, requireTls: false })));
 
     const waits: Promise<void>[] = [];
@@ -229,38 +269,42 @@ export class LocalMonitoring {
         this.prometheus(
           `${monitored.region} Prometheus`,
           `prometheus-${monitored.region}`,
-          regionalPrometheusConfig({
-            region: monitored.region,
-            target: "local",
-            timeScale,
-            selfAddress: address(urls.prometheus),
-            blackboxAddress: address(urls.blackboxExporter),
-            healthUrl: `${monitored.apiUrl}/health`,
-            platformAddresses: monitored.platformAddresses,
-            ruleFiles: regionalRules,
-          }),
+          () =>
+            regionalPrometheusConfig({
+              region: monitored.region,
+              target: "local",
+              timeScale,
+              selfAddress: address(urls.prometheus),
+              blackboxAddress: address(urls.blackboxExporter),
+              healthUrl: `${monitored.apiUrl}/health`,
+              platformAddresses: monitored.platformAddresses,
+              ruleFiles: regionalRules,
+            }),
           address(urls.prometheus),
-          true,
+          "regional",
         ),
       );
     }
 
+    const globalConfig = (armed: boolean) =>
+      globalPrometheusConfig({
+        timeScale,
+        selfAddress: address(endpoints.global.prometheus),
+        regionalServers: this.options.regions.map(({ region }) => ({
+          region,
+          address: address(endpoints.regional[region]?.prometheus ?? ""),
+        })),
+        alertmanagerAddress: address(endpoints.alertmanager.url),
+        ruleFiles: armed ? [recordingRuleFile, alertRuleFile] : [recordingRuleFile],
+      });
+    this.globalConfig = globalConfig;
     waits.push(
       this.prometheus(
         "global Prometheus",
-        "prometheus-global",
-        globalPrometheusConfig({
-          timeScale,
-          selfAddress: address(endpoints.global.prometheus),
-          regionalServers: this.options.regions.map(({ region }) => ({
-            region,
-            address: address(endpoints.regional[region]?.prometheus ?? ""),
-          })),
-          alertmanagerAddress: address(endpoints.alertmanager.url),
-          ruleFiles: globalRuleFiles,
-        }),
+        GLOBAL_DIRECTORY,
+        () => globalConfig(this.alertsArmed),
         address(endpoints.global.prometheus),
-        false,
+        "global",
       ),
     );
 
@@ -271,6 +315,20 @@ export class LocalMonitoring {
       throw (failed as PromiseRejectedResult).reason;
     }
     return endpoints;
+  }
+
+  /**
+   * Loads the alert rules into the global Prometheus; the cloud calls it once every region is
+   * ready. Until then a region still starting would page as down (CalcBurstRegionDown).
+   */
+  async armAlerts(): Promise<void> {
+    if (this.alertsArmed || this.globalConfig === undefined || this.endpoints === undefined) return;
+    this.alertsArmed = true;
+    await reloadPrometheus(
+      this.endpoints.global.prometheus,
+      path.join(this.options.directory, GLOBAL_DIRECTORY),
+      this.globalConfig(true),
+    );
   }
 
   /** The pids of the monitoring processes running now (one that is being restarted has none). */

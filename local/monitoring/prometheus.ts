@@ -20,6 +20,10 @@ export interface PrometheusOptions {
   /** host:port to listen on; a free loopback port when absent. */
   address?: string;
   remoteWriteReceiver?: boolean;
+  /** Console templates to serve at /consoles/ (the libraries folder may be empty). */
+  consoles?: { templates: string; libraries: string };
+  /** --web.enable-lifecycle: POST /-/reload rereads the config file. */
+  lifecycle?: boolean;
   logFile?: string;
   readyTimeoutMs?: number;
 }
@@ -27,7 +31,7 @@ export interface PrometheusOptions {
 /** A real Prometheus on loopback, resolved once /-/ready answers 200. */
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
   mkdirSync(options.directory, { recursive: true });
-  const configFile = path.join(options.directory, "prometheus.yml");
+  const configFile = prometheusConfigFile(options.directory);
   writeFileSync(configFile, stringify(options.config));
   const address = options.address ?? `127.0.0.1:${await freePort()}`;
   const started = spawnSupervised(
@@ -38,6 +42,13 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       `--storage.tsdb.path=${path.join(options.directory, "data")}`,
       `--web.listen-address=${address}`,
       ...(options.remoteWriteReceiver === true ? ["--web.enable-remote-write-receiver"] : []),
+      ...(options.lifecycle === true ? ["--web.enable-lifecycle"] : []),
+      ...(options.consoles !== undefined
+        ? [
+            `--web.console.templates=${options.consoles.templates}`,
+            `--web.console.libraries=${options.consoles.libraries}`,
+          ]
+        : []),
       "--log.level=warn",
     ],
     options.logFile !== undefined ? { logFile: options.logFile } : {},
@@ -48,6 +59,19 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     throw error;
   });
   return { url, process: started, stop: () => started.stop() };
+}
+
+/** The config file startPrometheus writes into `directory`. */
+export function prometheusConfigFile(directory: string): string {
+  return path.join(directory, "prometheus.yml");
+}
+
+/** Writes a new config and has the server reread it (started with `lifecycle`). */
+export async function reloadPrometheus(url: string, directory: string, config: unknown): Promise<void> {
+  writeFileSync(prometheusConfigFile(directory), stringify(config));
+  const response = await fetch(`${url}/-/reload`, { method: "POST", signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${url}/-/reload answered ${response.status}: ${text.trim()}`);
 }
 
 /** Resolves once `probeUrl` answers 2xx; fails early if the process exits. */

@@ -49,6 +49,18 @@ export function machineLoad(): string {
 }
 
 /**
+ * A warning for measurements taken on an overloaded machine (the 1-minute load average above the
+ * core count), or undefined: latencies, RTOs and rates measured then say more about the machine.
+ */
+export function overloadWarning(
+  load: number = loadavg()[0] ?? 0,
+  cores: number = availableParallelism(),
+): string | undefined {
+  if (load <= cores) return undefined;
+  return `warning: the machine is overloaded (load average ${load.toFixed(1)} on ${cores} cores): the figures below may not hold on an idle machine`;
+}
+
+/**
  * Watches one process for signs of life: CPU time used and output written. Where /proc cannot
  * tell the CPU time, only output counts, and a silent process is judged by the outer limit alone.
  */

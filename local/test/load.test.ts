@@ -41,6 +41,12 @@ describe("npm run load", () => {
     expect(run.stdout).toContain(`ok: http.response_time.p99 < ${config.latencyObjectiveMs}`);
     expect(run.stdout).toContain("ok: vusers.failed <= vusers.created * 0.0005");
     expect(run.stdout).toContain("ensure: the SLO thresholds held");
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `p99 response time \\d+(\\.\\d+)? ms, under the ${config.latencyObjectiveMs} ms latency objective: held`,
+      ),
+    );
+    expect(run.stdout).toMatch(/failed users 0 of \d+ \(0%\), within the 0\.05% error budget: held/);
     const { counters } = (JSON.parse(readFileSync(report, "utf8")) as ArtilleryReport).aggregate;
     expect(counters["http.codes.201"]).toBeGreaterThan(20);
     expect(counters["http.codes.200"]).toBe(counters["http.codes.201"]);
@@ -64,6 +70,7 @@ describe("npm run load", () => {
     // Assess
     expect(run.status, run.stdout + run.stderr).toBe(1);
     expect(run.stdout).toContain("ensure: FAILED");
+    expect(run.stdout).toMatch(/p99 response time: none measured \(no answers\).*: FAILED/);
   });
 
   it("runs a drill during failover-under-load: the drill passes and the errors stay within one failover's share", () => {
@@ -79,6 +86,7 @@ describe("npm run load", () => {
     expect(run.stdout).toMatch(/lost acknowledged writes \(must be 0\)\s+0/);
     expect(run.stdout).toContain("ok: vusers.failed <= vusers.created * 0.25");
     expect(run.stdout).toContain("ensure: the SLO thresholds held");
+    expect(run.stdout).toMatch(/failed users \d+ of \d+ \([\d.]+%\), within one failover's 25% allowance: held/);
     const { counters } = (JSON.parse(readFileSync(report, "utf8")) as ArtilleryReport).aggregate;
     expect(counters["http.codes.201"]).toBeGreaterThan(100);
   }, 120_000);

@@ -3,46 +3,14 @@ import path from "node:path";
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardQueries } from "../../monitoring/dashboard.js";
-import type { CloudState } from "../cloud/cloud.js";
 import { queryPrometheus } from "../monitoring/prometheus.js";
-import { eventually, ROOT, request, useCloud } from "./support/cloud.js";
+import { eventually, monitoringOf, ROOT, useCloud } from "./support/cloud.js";
+import { steadyTraffic } from "./support/traffic.js";
 
 // The local cloud's monitoring end to end: the function's remote-write, the regional recording
 // rules, federation, the committed dashboard's queries and the alerts, all on real Prometheus.
 
 const cloud = useCloud(0.05, { monitoring: true });
-
-type Monitoring = Extract<CloudState["monitoring"], { global: unknown }>;
-
-function monitoringOf(state: CloudState): Monitoring {
-  const { monitoring } = state;
-  if (!("global" in monitoring)) throw new Error(`monitoring is off: ${monitoring.disabled}`);
-  return monitoring;
-}
-
-/** Steady writes from every client location, as users would send, until stopped. */
-function steadyTraffic(routerUrl: string): { stop(): Promise<void>; sent(): number } {
-  let running = true;
-  let sent = 0;
-  const loop = async (location: string) => {
-    while (running) {
-      await request(routerUrl, {
-        path: "/v1/calculations",
-        location,
-        body: { operation: "add", operands: [sent, 1] },
-      }).catch(() => undefined);
-      sent += 1;
-    }
-  };
-  const loops = ["us", "eu"].map(loop);
-  return {
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-    },
-    sent: () => sent,
-  };
-}
 
 let traffic: ReturnType<typeof steadyTraffic>;
 beforeAll(() => {

@@ -6,7 +6,7 @@ import { loadStack } from "../../shared/stack-file.js";
 import { committedMonitoringFiles } from "../render.js";
 
 describe("the generated monitoring files", () => {
-  it("are what the prod stack renders: rules under monitoring/rules, the dashboard under monitoring/grafana", () => {
+  it("are what the prod stack renders: rules under monitoring/rules, the dashboard under monitoring/grafana and its console", () => {
     // Prepare
     const { config } = loadStack("prod");
 
@@ -15,6 +15,7 @@ describe("the generated monitoring files", () => {
 
     // Assess
     expect(Object.keys(rendered).sort()).toEqual([
+      "monitoring/consoles/calcburst.html",
       "monitoring/grafana/calcburst-global.json",
       "monitoring/rules/alerts.rules.yml",
       "monitoring/rules/global.rules.yml",

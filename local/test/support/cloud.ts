@@ -187,3 +187,12 @@ export function useCloud(
     return cloud;
   };
 }
+
+export type CloudMonitoring = Extract<CloudState["monitoring"], { global: unknown }>;
+
+/** The running cloud's monitoring endpoints; throws when it runs without monitoring. */
+export function monitoringOf(state: CloudState): CloudMonitoring {
+  const { monitoring } = state;
+  if (!("global" in monitoring)) throw new Error(`monitoring is off: ${monitoring.disabled}`);
+  return monitoring;
+}

@@ -1,0 +1,114 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { capturePage, DASHBOARD_SCREENSHOT, pngDimensions } from "../monitoring/browser.js";
+import { queryPrometheus } from "../monitoring/prometheus.js";
+import { eventually, monitoringOf, ROOT, useCloud } from "./support/cloud.js";
+import { steadyTraffic } from "./support/traffic.js";
+
+// The dashboard console, opened in a real browser (Debian's headless Chromium) while the cloud
+// serves traffic: each graph drew series, the traffic graphs one per region.
+
+const cloud = useCloud(0.05, { monitoring: true });
+
+interface DrawnPanel {
+  title: string;
+  /** SVG paths with drawing commands: the lines or areas Rickshaw drew. */
+  paths: number;
+  /** The names in the graph's legend. */
+  legend: string[];
+  empty: boolean;
+}
+
+/** Each graph panel of the console's DOM, after its scripts ran. */
+function drawnPanels(dom: string): DrawnPanel[] {
+  return dom
+    .split('<section class="calcburst-panel">')
+    .slice(1)
+    .filter((section) => section.includes('class="calcburst-graph"'))
+    .map((section) => ({
+      title: /<h3>([^<]*)<\/h3>/.exec(section)?.[1] ?? "",
+      paths: (section.match(/<path[^>]* d="M[^"]+"/g) ?? []).length,
+      legend: [...section.matchAll(/<span class="label">([^<]*)<\/span>/g)].map((match) => match[1] ?? ""),
+      empty: section.includes("No timeseries returned"),
+    }));
+}
+
+let traffic: ReturnType<typeof steadyTraffic>;
+beforeAll(() => {
+  traffic = steadyTraffic(cloud().routerUrl);
+});
+afterAll(async () => {
+  await traffic?.stop();
+});
+
+describe("the dashboard console", () => {
+  it("draws every graph, with both regions in the traffic graphs, in a real browser while traffic flows", async () => {
+    // Prepare: both regions' federated rates exist (they take a few scaled intervals).
+    const { global } = monitoringOf(cloud().state());
+    await eventually(
+      "both regions' request rates in the global Prometheus",
+      async () =>
+        (await queryPrometheus(global.prometheus, "region:calcburst_requests:rate1m")).length === 2 || undefined,
+      60_000,
+      500,
+    );
+
+    // Act: the replication-lag quantile needs a few scaled minutes of data; look until it is drawn.
+    let panels: DrawnPanel[] = [];
+    await eventually(
+      "every graph of the console drawn",
+      async () => {
+        const dom = await capturePage(
+          `${global.console}?range=300`,
+          { kind: "dom" },
+          {
+            scriptBudgetMs: 10_000,
+            timeoutMs: 90_000,
+          },
+        );
+        panels = drawnPanels(dom);
+        return panels.length > 0 && panels.every((panel) => !panel.empty && panel.paths > 0) ? true : undefined;
+      },
+      120_000,
+      1000,
+    ).catch(() => undefined);
+
+    // Assess
+    expect(panels.map(({ title }) => title)).toContain("Requests per second by region");
+    expect(panels.filter((panel) => panel.empty || panel.paths === 0)).toEqual([]);
+    for (const title of ["Requests per second by region", "Traffic share by region (failover view)"]) {
+      const panel = panels.find((one) => one.title === title);
+      expect(panel?.legend.slice().sort(), title).toEqual(["eu-west-1", "us-east-1"]);
+    }
+    // A legend's text after its last label survives ("[[region]] /health", not just the region).
+    expect(panels.find((one) => one.title === "Health by region")?.legend).toContain("us-east-1 /health");
+    expect(traffic.sent()).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("screenshots as a full page, like the committed docs/dashboard.png", async () => {
+    // Prepare
+    const { global } = monitoringOf(cloud().state());
+    const directory = mkdtempSync(path.join(tmpdir(), "calcburst-console-"));
+    const file = path.join(directory, "dashboard.png");
+
+    // Act: the command a person runs to refresh docs/dashboard.png.
+    const run = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "local/cli.ts", "screenshot", "--out", file, "--state-dir", cloud().stateDirectory],
+      { cwd: ROOT, encoding: "utf8", timeout: 150_000 },
+    );
+
+    // Assess: the size of the picture, and bytes enough that it is no blank page.
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(global.console);
+    const committed = path.join(ROOT, "docs", "dashboard.png");
+    for (const png of [file, committed]) {
+      expect(pngDimensions(readFileSync(png)), png).toEqual(DASHBOARD_SCREENSHOT);
+      expect(statSync(png).size, png).toBeGreaterThan(50_000);
+    }
+    rmSync(directory, { recursive: true, force: true });
+  }, 180_000);
+});

@@ -1,0 +1,160 @@
+import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
+import { DASHBOARD_TITLE } from "./dashboard.js";
+
+/**
+ * The Grafana dashboard's panels as a Prometheus console template (Go templates served at
+ * `/consoles/<file>` by Prometheus 2.x with `--web.console.templates`), so the local cloud has a
+ * dashboard in the browser without a Grafana server. Rendered from the built dashboard, never
+ * written by hand: each panel's queries, legends, units and bounds come from its factory in
+ * dashboard.ts. The graphs are Prometheus's own console library (prom_console.js on Rickshaw),
+ * which the Debian package serves under /classic/static.
+ */
+
+export const CONSOLE_FILE = "calcburst.html";
+export const CONSOLE_PATH = `/consoles/${CONSOLE_FILE}`;
+
+/** How far back each graph looks at full time; the page's `?range=` (seconds) overrides it. */
+export const CONSOLE_DEFAULT_RANGE_SECONDS = 900;
+
+interface PanelView {
+  type?: string;
+  title?: string;
+  description?: string;
+  targets?: { expr?: unknown; legendFormat?: unknown }[];
+  fieldConfig?: {
+    defaults?: { unit?: string; min?: number; max?: number; custom?: { stacking?: { mode?: string } } };
+  };
+}
+
+const UNIT_WORDS: Record<string, string> = { reqps: "req/s", s: "s", percentunit: "share, 1 = 100%" };
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+/** Grafana's `{{label}}` legend as the console library's `[[label]]` name template. */
+function consoleName(legend: string): string {
+  return legend.replace(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, "[[$1]]");
+}
+
+/** A JSON value inside a `<script>` of a Go template: no `{{`, no `</script>`. */
+function scriptValue(value: unknown): string {
+  return JSON.stringify(value).replace(/\{\{/g, "{\\u007b").replace(/</g, "\\u003c");
+}
+
+function queriesOf(panel: PanelView): { expr: string; legend: string }[] {
+  return (panel.targets ?? []).flatMap((target) =>
+    typeof target.expr === "string"
+      ? [{ expr: target.expr, legend: typeof target.legendFormat === "string" ? target.legendFormat : "" }]
+      : [],
+  );
+}
+
+function graph(panel: PanelView, index: number): string {
+  const defaults = panel.fieldConfig?.defaults ?? {};
+  const queries = queriesOf(panel);
+  const options = {
+    expr: queries.map(({ expr }) => expr),
+    name: queries.map(({ legend }) => consoleName(legend)),
+    renderer: defaults.custom?.stacking?.mode === "normal" ? "area" : "line",
+    min: defaults.min ?? "auto",
+    ...(defaults.max !== undefined && { max: defaults.max }),
+    yUnits: defaults.unit !== undefined ? (UNIT_WORDS[defaults.unit] ?? defaults.unit) : "",
+    height: 180,
+  };
+  return `<div class="calcburst-graph" id="panel-${index}" data-panel="${escapeHtml(panel.title ?? "")}"></div>
+<script>
+new PromConsole.Graph(calcburstGraph(${scriptValue(options)}, {
+  node: document.querySelector("#panel-${index}"),
+  duration: CALCBURST_RANGE_SECONDS,
+  yAxisFormatter: PromConsole.NumberFormatter.humanizeNoSmallPrefix,
+  yHoverFormatter: PromConsole.NumberFormatter.humanizeExact,
+}));
+</script>`;
+}
+
+/** A stat panel: each query's current value, server-side, as Grafana's stat shows it. */
+function stat(panel: PanelView): string {
+  const percent = panel.fieldConfig?.defaults?.unit === "percentunit";
+  const rows = queriesOf(panel).map(
+    ({ expr, legend }) =>
+      `<tr><td>${escapeHtml(legend)}</td><td class="calcburst-stat">{{ with query ${goString(expr)} }}{{ . | first | value | ${percent ? "humanizePercentage" : "humanize"} }}{{ else }}no data yet{{ end }}</td></tr>`,
+  );
+  return `<table class="table table-sm calcburst-stat-table">\n${rows.join("\n")}\n</table>`;
+}
+
+/** A Go template string literal (raw, in backquotes) holding `text`. */
+function goString(text: string): string {
+  if (text.includes("`")) throw new Error(`a console query cannot hold a backquote: ${text}`);
+  return `\`${text}\``;
+}
+
+/**
+ * The console page for a built dashboard. `timeScale` (the local cloud's) shrinks the graphs'
+ * default span as it shrinks every window, to no less than two minutes.
+ */
+export function consoleTemplate(dashboard: Dashboard, timeScale = 1): string {
+  const rangeSeconds = Math.max(120, Math.round(CONSOLE_DEFAULT_RANGE_SECONDS * timeScale));
+  const sections: string[] = [];
+  let index = 0;
+  for (const panel of (dashboard.panels ?? []) as PanelView[]) {
+    if (panel.type === "row") {
+      sections.push(`<h2 class="calcburst-row">${escapeHtml(panel.title ?? "")}</h2>`);
+      continue;
+    }
+    index += 1;
+    const body = panel.type === "stat" ? stat(panel) : graph(panel, index);
+    sections.push(`<section class="calcburst-panel">
+<h3>${escapeHtml(panel.title ?? "")}</h3>
+<p class="calcburst-description">${escapeHtml(panel.description ?? "")}</p>
+${body}
+</section>`);
+  }
+  return `{{/* Generated by \`npm run monitoring\` from monitoring/dashboard.ts (via monitoring/console.ts). Do not edit by hand. */}}
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(DASHBOARD_TITLE)}</title>
+<link type="text/css" rel="stylesheet" href="{{ pathPrefix }}/classic/static/rickshaw/rickshaw.min.css">
+<link type="text/css" rel="stylesheet" href="{{ pathPrefix }}/classic/static/bootstrap4/css/bootstrap.min.css">
+<link type="text/css" rel="stylesheet" href="{{ pathPrefix }}/classic/static/css/prom_console.css">
+<script src="{{ pathPrefix }}/classic/static/d3/d3.min.js"></script>
+<script src="{{ pathPrefix }}/classic/static/rickshaw/rickshaw.min.js"></script>
+<script src="{{ pathPrefix }}/classic/static/jquery/jquery.min.js"></script>
+<script>var PATH_PREFIX = "{{ pathPrefix }}";</script>
+<script src="{{ pathPrefix }}/classic/static/js/prom_console.js"></script>
+<script>
+var CALCBURST_RANGE_SECONDS = Number("{{ or .Params.range "${rangeSeconds}" }}") || ${rangeSeconds};
+// prom_console.js drops the text after a legend's last [[label]] ("[[region]] /health" would
+// read "us-east-1"), so each name is a function that fills every label in.
+function calcburstGraph(options, more) {
+  options.name = options.name.map(function (template) {
+    return function (metric) {
+      return template.replace(/\\[\\[\\s*(\\w+)\\s*\\]\\]/g, function (whole, label) {
+        return metric[label] === undefined ? "" : metric[label];
+      });
+    };
+  });
+  return Object.assign(options, more);
+}
+</script>
+<style>
+body { padding: 1em 2em; }
+.calcburst-panels { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0 2em; }
+.calcburst-row { grid-column: 1 / -1; margin-top: 0.8em; border-bottom: 1px solid #ccc; }
+.calcburst-description { color: #555; font-size: 0.85em; margin-bottom: 0.3em; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(DASHBOARD_TITLE)}</h1>
+<p>The global Prometheus's federated <code>region:</code> and <code>job:</code> series, over the last
+{{ or .Params.range "${rangeSeconds}" }} s (<code>?range=&lt;seconds&gt;</code> changes it). The same panels as the
+Grafana dashboard <code>monitoring/grafana/calcburst-global.json</code>.</p>
+<div class="calcburst-panels">
+${sections.join("\n")}
+</div>
+</body>
+</html>
+`;
+}
