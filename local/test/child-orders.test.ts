@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../shared/paths.js";
 import { NodeChild } from "../cloud/node-child.js";
 import type { RunningProcess } from "../cloud/supervisor.js";
 
 // The supervisor's orders to its children (a kill switch, an isolation) on a machine too busy for
 // them to answer at once, and to a child that dies before it answers.
 
-const FIXTURE = path.join(import.meta.dirname, "fixtures", "slow-child.mjs");
+const FIXTURE = path.join(PROJECT_ROOT, "local/test/fixtures/slow-child.mjs");
 const logs = mkdtempSync(path.join(tmpdir(), "calcburst-child-orders-"));
 const started: RunningProcess[] = [];
 afterAll(async () => {
