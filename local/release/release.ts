@@ -21,6 +21,9 @@ export interface LocalReleaseTiming {
  */
 export const LOCAL_RELEASE_DEFAULTS: LocalReleaseTiming = { canaryMinutes: 5, bakeMinutes: 5, pollSeconds: 15 };
 
+/** Publishing loads the bundle in a process of its own first (local/release/check-bundle.ts), slow on a busy machine. */
+const PUBLISH_TIMEOUT_MS = 120_000;
+
 /** A poll never comes faster than this, whatever the scale: each reads a few Prometheus queries. */
 const MIN_POLL_MS = 250;
 
@@ -61,9 +64,13 @@ export async function releaseLocal(options: LocalReleaseOptions): Promise<Releas
     );
   }
   const { config } = loadStack(state.stack);
-  const { versions } = await callControl<{ versions: Record<string, string> }>(state, "POST", "/functions/publish", {
-    bundle: options.bundle,
-  }).catch((error: unknown) => {
+  const { versions } = await callControl<{ versions: Record<string, string> }>(
+    state,
+    "POST",
+    "/functions/publish",
+    { bundle: options.bundle },
+    PUBLISH_TIMEOUT_MS,
+  ).catch((error: unknown) => {
     throw error instanceof ControlError ? new LocalReleaseRefused(error.message) : error;
   });
   log(

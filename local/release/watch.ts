@@ -44,12 +44,12 @@ export const CANARY_RULE = BURN_RATE_ALERTS.find(
 ) as (typeof BURN_RATE_ALERTS)[number];
 
 /**
- * Fewer requests than this in the short window are not judged: a new version's first requests are
- * cold starts, and two slow ones out of 20 (10%) stay under the fast burn's 14.4% of a 1% latency
- * budget, where two out of 10 would not.
+ * Fewer requests than this in the short window are not judged. Latency needs 20: a new version's
+ * first requests are cold starts, and two slow ones out of 20 (10%) stay under the fast burn's
+ * 14.4% of a 1% budget, where two out of 10 would not. Errors have no such start-up cost, so 10
+ * are enough to judge them and a failing version is caught sooner.
  */
-export const MIN_JUDGED_REQUESTS = 20;
-
+export const MIN_JUDGED_REQUESTS: Record<Slo["name"], number> = { Availability: 10, Latency: 20 };
 /**
  * Reads one version's SLIs from the region's Prometheus, by the function's `version` label, and
  * judges them with the fast-burn rule the alerts use (monitoring/slo.ts), its windows shrunk by
@@ -97,7 +97,7 @@ export class BurnRateWatch {
           this.value(region, this.ratioExpression(slo, selector, rule.longWindow)),
         ]);
         const breaches =
-          requests >= MIN_JUDGED_REQUESTS &&
+          requests >= MIN_JUDGED_REQUESTS[slo.name] &&
           ratio !== null &&
           longRatio !== null &&
           ratio / budget > rule.burnRate &&
@@ -144,7 +144,8 @@ export class BurnRateWatch {
 export function describeReading(reading: VersionReading): string {
   const percent = (ratio: number | null) => (ratio === null ? "—" : `${(ratio * 100).toFixed(1)}%`);
   const [availability, latency] = reading.readings;
-  const judged = reading.requests >= MIN_JUDGED_REQUESTS ? "" : ` (too few to judge, ${MIN_JUDGED_REQUESTS} needed)`;
+  const fewest = Math.min(...Object.values(MIN_JUDGED_REQUESTS));
+  const judged = reading.requests >= fewest ? "" : ` (too few to judge, ${fewest} needed)`;
   const shared =
     reading.shared === undefined
       ? ""
