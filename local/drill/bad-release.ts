@@ -3,7 +3,6 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 import { type BadReleaseReport, badReleaseSchema } from "../../shared/drill-report.js";
-import type { ReleaseEvent } from "../../shared/release-report.js";
 import type { StackConfig } from "../../shared/stack-config.js";
 import { readCloudState } from "../cloud/control-client.js";
 import { LOCAL_RELEASE_DEFAULTS, releaseLocal, scaledTiming } from "../release/release.js";
