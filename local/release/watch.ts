@@ -113,29 +113,23 @@ export class BurnRateWatch {
   }
 
   /**
-   * The candidate's breaches that the baseline (the version it replaces) was not already burning
-   * over the rule's long window, which still holds the baseline's requests from before the move:
-   * when the region was burning the SLO anyway (a saturated machine, a data layer down), the
-   * region is in trouble, not the release.
+   * The candidate's breaches, less a latency burn that the baseline (the version it replaces) was
+   * already burning over the rule's long window, which still holds the baseline's requests from
+   * before the move: a saturated machine slows every version alike. Errors get no such pass: a
+   * region failing anyway is no place to leave a new version, and rolling back costs nothing.
    */
   async compare(region: string, candidate: string, baseline: string | undefined): Promise<VersionReading> {
     const reading = await this.read(region, candidate);
-    if (baseline === undefined || reading.breaches.length === 0) return reading;
-    const base = await this.read(region, baseline);
-    const burning = new Set(
-      base.readings
-        .filter((one) => {
-          const slo = slos(this.options.config).find((candidateSlo) => candidateSlo.name === one.slo);
-          return slo !== undefined && one.longRatio !== null && one.longRatio / errorBudget(slo) > CANARY_RULE.burnRate;
-        })
-        .map((one) => one.slo),
-    );
-    const breaches = reading.readings.filter((one) => !burning.has(one.slo)).flatMap((one) => one.breaches);
-    const shared = reading.readings.filter((one) => burning.has(one.slo) && one.breaches.length > 0);
+    const latency = reading.readings.find((one) => one.slo === "Latency");
+    if (baseline === undefined || latency === undefined || latency.breaches.length === 0) return reading;
+    const base = (await this.read(region, baseline)).readings.find((one) => one.slo === "Latency");
+    const budget = errorBudget(slos(this.options.config).find((slo) => slo.name === "Latency") as Slo);
+    const shared = base?.longRatio != null && base.longRatio / budget > CANARY_RULE.burnRate;
+    if (!shared) return reading;
     return {
       ...reading,
-      breaches,
-      ...(shared.length > 0 && { shared: shared.map((one) => one.slo) }),
+      breaches: reading.readings.filter((one) => one !== latency).flatMap((one) => one.breaches),
+      shared: ["Latency"],
     };
   }
 }
