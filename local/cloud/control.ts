@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type * as z from "zod/mini";
 import { aliasOrderSchema, publishOrderSchema } from "../../shared/function-versions.js";
 import { PROBLEM_TYPES } from "../../shared/problem.js";
 import { createFrontDoor, problemAnswer, sendAnswer } from "../http/front-door.js";
@@ -50,14 +51,7 @@ function refuse(response: ServerResponse, slug: keyof typeof CONTROL_PROBLEMS, d
 }
 
 /** An order's body, checked against its schema; what does not match is the caller's mistake. */
-function parseOrder<T>(
-  schema: {
-    safeParse(
-      value: unknown,
-    ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
-  },
-  body: unknown,
-): T {
+function parseOrder<T>(schema: z.ZodMiniType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   throw new VersionOrderError(
