@@ -68,7 +68,7 @@ function flusherFor(
   return new MetricsFlusher({
     url,
     registry,
-    labels: { job: "bench", region: "us-east-1", instance },
+    labels: { job: "bench", region: "us-east-1", instance, version: "1" },
     intervalMs,
     budgetMs: DEFAULT_METRICS_FLUSH_BUDGET_MS,
   });

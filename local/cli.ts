@@ -228,7 +228,11 @@ function printStatus(status: CloudStatus): void {
         : `${health.lastCheck.passed ? "pass" : "fail"} ${health.lastCheck.detail}`;
     const faults = region?.faults.length ? `  faults: ${region.faults.join(", ")}` : "";
     const fn = status.functions[health.region];
-    const instances = fn ? `  cold starts ${fn.coldStarts}, in flight ${fn.inFlight}` : "";
+    const live =
+      fn?.alias === undefined
+        ? ""
+        : `, live → version ${fn.alias.version}${fn.alias.additionalVersion === undefined ? "" : ` + ${fn.alias.weight} to ${fn.alias.additionalVersion}`}`;
+    const instances = fn ? `  cold starts ${fn.coldStarts}, in flight ${fn.inFlight}${live}` : "";
     console.log(
       `  ${health.region.padEnd(12)} ${(health.healthy ? "HEALTHY" : "UNHEALTHY").padEnd(9)} last check: ${last}${faults}${instances}`,
     );

@@ -64,10 +64,16 @@ export const JOBS = {
 /** A rate window needs a few samples even when the local cloud shrinks time. */
 const MIN_SCALED_WINDOW_MS = 3000;
 
-const USER_REQUESTS = `route!="${HEALTH_ROUTE_LABEL}"`;
+/** The requests the SLOs count: users', not health probes'. */
+export const USER_REQUESTS = `route!="${HEALTH_ROUTE_LABEL}"`;
+
+/** A rule's window as the local cloud's time scale shrinks it (the local release reads the same). */
+export function scaledWindow(window: string, timeScale: number): string {
+  return scaleDuration(window, timeScale, MIN_SCALED_WINDOW_MS);
+}
 
 function windowOf(options: RuleOptions) {
-  return (window: string) => scaleDuration(window, options.timeScale, MIN_SCALED_WINDOW_MS);
+  return (window: string) => scaledWindow(window, options.timeScale);
 }
 
 /** Per region, from the function's remote-written metrics and the health probe. */

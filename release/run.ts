@@ -13,10 +13,14 @@ export interface ReleaseDriver {
   deploy(
     region: string,
     versions: { from: string; to: string },
-    progress: { signal: AbortSignal; exposed: (weight: number) => void; event: (text: string) => void },
+    progress: {
+      signal: AbortSignal;
+      exposed: (weight: number) => void;
+      event: (text: string, weight?: number) => void;
+    },
   ): Promise<void>;
-  /** The region's alarms that are firing now, by name. */
-  firingAlarms(region: string): Promise<string[]>;
+  /** The region's alarms that are firing now, by name; `event` notes what was read, for the timeline. */
+  firingAlarms(region: string, event?: (text: string) => void): Promise<string[]>;
   /** Puts all of the region's traffic back on `version` at once, stopping any move in flight. */
   rollBack(region: string, version: string): Promise<void>;
   /** The version the region serves now. */
@@ -97,7 +101,7 @@ export async function release(options: ReleaseOptions): Promise<ReleaseReport> {
                 exposed.add(region);
                 record(wave, "candidate serving", { region, weight });
               },
-              event: (text) => record(wave, text, { region }),
+              event: (text, weight) => record(wave, text, { region, ...(weight !== undefined && { weight }) }),
             },
           );
           result.decision = "promoted";
@@ -155,7 +159,9 @@ export async function release(options: ReleaseOptions): Promise<ReleaseReport> {
       const readings = await Promise.all(
         watched.map(async (result) => {
           try {
-            const firing = await driver.firingAlarms(result.region);
+            const firing = await driver.firingAlarms(result.region, (text) =>
+              record(wave, text, { region: result.region, weight: 1 }),
+            );
             unreadable.delete(result.region);
             return { result, firing };
           } catch (error) {

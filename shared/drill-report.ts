@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { schema as releaseReportSchema } from "./release-report.js";
 
 /**
  * The JSON report of a drill (`npm run drill -- … --json <file>`): a failover drill (a fault in
@@ -16,7 +17,7 @@ export type FailoverMode = (typeof FAILOVER_MODES)[number];
  * restored, not a client still sent to a failed region.
  */
 export const SELF_HEALING_MODES: readonly FailoverMode[] = ["crash"];
-export const DRILL_MODES = [...FAILOVER_MODES, "conflict"] as const;
+export const DRILL_MODES = [...FAILOVER_MODES, "conflict", "bad-release"] as const;
 export type DrillMode = (typeof DRILL_MODES)[number];
 
 const isoTime = z
@@ -174,5 +175,49 @@ export const conflictSchema = z.object({
 });
 export type ConflictReport = z.infer<typeof conflictSchema>;
 
-export const schema = z.discriminatedUnion("kind", [failoverSchema, conflictSchema]);
+export const badReleaseSchema = z.object({
+  ...common,
+  kind: z.literal("bad-release"),
+  mode: z.literal("bad-release"),
+  regions: z.array(z.string()),
+  /** The regions of the first release wave: the only ones the faulty version may reach. */
+  firstWave: z.array(z.string()),
+  /** The share of requests the faulty version answers 500 (built into it). */
+  failureShare: z.number().check(z.gte(0), z.lte(1)),
+  times: z.object({
+    startedAt: isoTime,
+    releaseStartedAt: isoTime,
+    /** The first moment clients could reach the faulty version; null if they never could. */
+    firstExposureAt: z.nullable(isoTime),
+    /** Every region back on its previous version; null if the release never rolled back. */
+    rolledBackAt: z.nullable(isoTime),
+    finishedAt: isoTime,
+  }),
+  budget: z.object({
+    /** The canary and the bake, as the cloud's time scale shrinks them. */
+    canaryMs: milliseconds,
+    bakeMs: milliseconds,
+    /** How often the release reads the burn rates. */
+    pollMs: milliseconds,
+    /** canary + bake + two readings: a release that misses the canary must catch it in the first wave's bake. */
+    rollbackMs: milliseconds,
+  }),
+  measured: z.object({
+    requests: z.int(),
+    /** Requests that failed from the first exposure to the end of the traffic. */
+    failedRequests: z.int(),
+    exposureToRollbackMs: z.nullable(milliseconds),
+    exposedRegions: z.array(z.string()),
+    acknowledgedWrites: z.int(),
+    /** Must be 0. */
+    lostAcknowledgedWrites: z.int(),
+    lostIds: z.array(z.string()),
+    divergence: divergenceSchema,
+  }),
+  /** The release's own report (shared/release-report.ts). */
+  release: releaseReportSchema,
+});
+export type BadReleaseReport = z.infer<typeof badReleaseSchema>;
+
+export const schema = z.discriminatedUnion("kind", [failoverSchema, conflictSchema, badReleaseSchema]);
 export type DrillReport = z.infer<typeof schema>;

@@ -15,6 +15,9 @@ export const LIVE_ALIAS = "live";
  */
 export const DEPLOYMENT_CONFIG = "CodeDeployDefault.LambdaCanary10Percent10Minutes";
 
+/** The canary's share of a region's traffic: CodeDeploy's on AWS, the local release's alias weight. */
+export const CANARY_WEIGHT = 0.1;
+
 export interface RegionalNames {
   /** The function; fixed, so the CloudWatch exporter, the drills and the release can name it. */
   functionName: string;

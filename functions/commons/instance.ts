@@ -20,6 +20,13 @@ export const environment = readEnvironment();
 export const instanceId =
   /\]([0-9a-f]{8,})$/.exec(process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? "")?.[1] ?? randomBytes(6).toString("hex");
 
+/**
+ * The published version this instance runs: Lambda sets it ("$LATEST" for unpublished code, else
+ * 1, 2, …), and the local cloud sets it per version behind its alias. A release reads one
+ * version's error rate and latency by it.
+ */
+export const functionVersion = process.env.AWS_LAMBDA_FUNCTION_VERSION ?? "$LATEST";
+
 export const logger = createLogger({
   level: environment.LOG_LEVEL ?? "info",
   base: { service: "calcburst", region: environment.AWS_REGION, instance: instanceId },
@@ -35,7 +42,12 @@ export const metricsFlusher =
     : new MetricsFlusher({
         url: environment.CALCBURST_REMOTE_WRITE_URL,
         registry: metrics.registry,
-        labels: { job: FUNCTION_METRICS_JOB, region: environment.AWS_REGION, instance: instanceId },
+        labels: {
+          job: FUNCTION_METRICS_JOB,
+          region: environment.AWS_REGION,
+          instance: instanceId,
+          version: functionVersion,
+        },
         intervalMs: Number(environment.CALCBURST_METRICS_FLUSH_INTERVAL_MS ?? DEFAULT_METRICS_FLUSH_INTERVAL_MS),
         budgetMs: Number(environment.CALCBURST_METRICS_FLUSH_BUDGET_MS ?? DEFAULT_METRICS_FLUSH_BUDGET_MS),
         onFailure: (message) => logger.warn("metrics flush failed", { error: message }),

@@ -11,8 +11,11 @@ export interface MetricsFlushOptions {
   /** The regional Prometheus's receiver, `http://<host>:9090/api/v1/write`. */
   url: string;
   registry: Registry;
-  /** Stamped on every series: `region` and `instance` tell the instances apart. */
-  labels: { job: string; region: string; instance: string };
+  /**
+   * Stamped on every series: `region` and `instance` tell the instances apart; `version` is the
+   * published version the instance runs, so one version's error rate and latency can be read.
+   */
+  labels: { job: string; region: string; instance: string; version: string };
   /** At most one flush per this many ms; an invocation that finds one due waits for it. */
   intervalMs: number;
   /** A flush that takes longer is abandoned: the most one request can be slowed by. */

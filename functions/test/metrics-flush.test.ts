@@ -41,7 +41,7 @@ function flusherFor(instance: string, overrides: Partial<ConstructorParameters<t
   const flusher = new MetricsFlusher({
     url: receiver(),
     registry: metrics.registry,
-    labels: { job: "calcburst-function", region: "eu-west-1", instance },
+    labels: { job: "calcburst-function", region: "eu-west-1", instance, version: "7" },
     intervalMs: 10_000,
     budgetMs: 1000,
     ...overrides,
@@ -81,6 +81,7 @@ describe("the function's metrics flush (Prometheus remote-write)", () => {
       job: "calcburst-function",
       region: "eu-west-1",
       instance: "labels-1",
+      version: "7",
       route: "POST /v1/calculations",
       status: "201",
     });

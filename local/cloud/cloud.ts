@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_HEALTH_CACHE_MS, DEFAULT_METRICS_FLUSH_INTERVAL_MS } from "../../shared/env.js";
+import type { LiveAlias, RegionFunction } from "../../shared/function-versions.js";
 import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
 import { freePort, startDynamoDbLocal } from "../dynamodb/launcher.js";
 import { countItems, ensureCalculationsTable } from "../dynamodb/tables.js";
 import type { MonitoringBinaries } from "../monitoring/binaries.js";
 import { LocalMonitoring } from "../monitoring/monitoring.js";
+import { checkBundle, FunctionVersions, VersionOrderError } from "../release/versions.js";
 import type { ReplicationStatus } from "../replicator/replicator.js";
 import { HealthChecks, type RegionHealth } from "../router/health-checks.js";
 import { LatencyResolver } from "../router/resolver.js";
@@ -19,6 +21,7 @@ import { type SupervisedChild, Supervisor } from "./supervisor.js";
 
 export { FAULT_MODES, type FaultMode } from "./faults.js";
 export type { CloudState, CloudStatus } from "./state.js";
+export { VersionOrderError };
 
 export const TABLE_NAME = "calcburst-calculations";
 
@@ -115,9 +118,12 @@ export class LocalCloud {
   private readyDeadline = 0;
   private readonly startedAt = new Date().toISOString();
   private readonly progress: (line: string) => void;
+  /** Each region's published versions and `live` alias, kept in the state folder. */
+  private readonly functions: FunctionVersions;
 
   constructor(readonly options: LocalCloudOptions) {
     this.progress = options.progress ?? (() => undefined);
+    this.functions = new FunctionVersions(path.join(options.stateDirectory, "functions"));
     this.supervisor = new Supervisor({
       log: this.progress,
       onChange: () => this.writeState(),
@@ -172,7 +178,7 @@ export class LocalCloud {
     return {
       region: runtime.region,
       port: runtime.port,
-      bundlePath: this.options.bundlePath,
+      function: this.functions.routing(runtime.region),
       tableName: TABLE_NAME,
       dynamodbEndpoint: this.options.bypassDataEndpoint ? upstream : `http://127.0.0.1:${runtime.dataPort}`,
       ...(!this.options.bypassDataEndpoint && { dataEndpoint: { port: runtime.dataPort, upstream } }),
@@ -299,6 +305,7 @@ export class LocalCloud {
       this.progress("benchmark mode: the functions write to DynamoDB Local directly, without the data endpoints");
     }
 
+    this.deployStartBundle();
     this.progress("starting the regional APIs (API Gateway + Lambda emulation) ...");
     await Promise.all(
       [...this.regions.values()].map(async (runtime) => {
@@ -381,6 +388,67 @@ export class LocalCloud {
       );
     }
     this.progress(`  global Prometheus ${endpoints.global.prometheus}, Alertmanager ${endpoints.alertmanager.url}`);
+  }
+
+  /**
+   * The cloud serves the bundle it was started with, all of it, as the first `pulumi up` of a
+   * stack does: it is published (or found: the same code as the newest version) and `live`
+   * points at it. Earlier versions stay, so the numbers go on counting.
+   */
+  private deployStartBundle(): void {
+    for (const region of this.regions.keys()) {
+      const { version } = this.functions.publish(region, this.options.bundlePath);
+      this.functions.setAlias(region, { version });
+      this.progress(`  ${region}: live → version ${version} (${this.options.bundlePath})`);
+    }
+  }
+
+  /** Every region's published versions and `live` alias. */
+  functionVersions(): Record<string, RegionFunction | undefined> {
+    return Object.fromEntries([...this.regions.keys()].map((region) => [region, this.functions.describe(region)]));
+  }
+
+  /** Publishes the bundle as a new version in every region, once it has been seen to load. */
+  async publish(bundle: string): Promise<Record<string, string>> {
+    const [first] = this.regions.values();
+    if (first === undefined) throw new Error("the cloud has no region yet");
+    await checkBundle(bundle, this.regionSettings(first));
+    const versions: Record<string, string> = {};
+    for (const region of this.regions.keys()) {
+      versions[region] = this.functions.publish(region, bundle).version;
+      this.progress(`${region}: published ${bundle} as version ${versions[region]}`);
+    }
+    return versions;
+  }
+
+  /**
+   * Moves the region's `live` alias. Kept first, then ordered to the running API: an API that is
+   * down (a fault, a restart) starts with the alias from its settings.
+   */
+  async setAlias(region: string, alias: LiveAlias): Promise<LiveAlias> {
+    if (!this.regions.has(region)) {
+      throw new VersionOrderError(
+        `${region} is not a region of stack ${this.options.stack} (${[...this.regions.keys()].join(", ")})`,
+      );
+    }
+    const runtime = this.runtime(region);
+    this.functions.setAlias(region, alias);
+    const described =
+      alias.additionalVersion === undefined
+        ? `version ${alias.version}`
+        : `version ${alias.version}, ${alias.weight} to version ${alias.additionalVersion}`;
+    this.progress(`${region}: live → ${described}`);
+    if (runtime.apiProcess.pid !== undefined) {
+      const answer = await runtime.api
+        .request({ type: "set-alias", routing: this.functions.routing(region) }, 10_000)
+        .catch((error: Error) => ({ error: error.message }));
+      if (answer.error !== undefined) {
+        throw new Error(
+          `${region} keeps the new alias for its next start, but its running API did not take it: ${answer.error}`,
+        );
+      }
+    }
+    return alias;
   }
 
   setControlUrl(url: string): void {

@@ -24,12 +24,13 @@ export async function callControl<T>(
   method: "GET" | "POST",
   route: string,
   body?: unknown,
+  timeoutMs = 15_000,
 ): Promise<T> {
   const response = await fetch(`${state.control.url}${route}`, {
     method,
     headers: { "content-type": "application/json" },
     ...(body !== undefined && { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(15_000),
+    signal: AbortSignal.timeout(timeoutMs),
   }).catch((error: Error) => {
     throw new ControlError(
       `the local cloud (pid ${state.supervisor.pid}) does not answer on ${state.control.url}: ${error.message}. If it crashed, start it again with npm start`,

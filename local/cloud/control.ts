@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type * as z from "zod/mini";
+import { aliasOrderSchema, publishOrderSchema } from "../../shared/function-versions.js";
 import { PROBLEM_TYPES } from "../../shared/problem.js";
 import { createFrontDoor, problemAnswer, sendAnswer } from "../http/front-door.js";
-import { FAULT_MODES, type FaultMode, type LocalCloud } from "./cloud.js";
+import { FAULT_MODES, type FaultMode, type LocalCloud, VersionOrderError } from "./cloud.js";
 
 export interface ControlServer {
   url: string;
@@ -40,6 +42,7 @@ function reply(response: ServerResponse, status: number, body: unknown): void {
 const CONTROL_PROBLEMS = {
   "not-found": PROBLEM_TYPES["not-found"],
   "control-order-refused": { status: 400, title: "Order refused" },
+  "control-order-failed": { status: 503, title: "The order could not be carried out" },
 } as const;
 
 function refuse(response: ServerResponse, slug: keyof typeof CONTROL_PROBLEMS, detail: string): void {
@@ -47,15 +50,66 @@ function refuse(response: ServerResponse, slug: keyof typeof CONTROL_PROBLEMS, d
   sendAnswer(response, type.status, problemAnswer(slug, type, detail));
 }
 
+/** An order's body, checked against its schema; what does not match is the caller's mistake. */
+function parseOrder<T>(schema: z.ZodMiniType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  throw new VersionOrderError(
+    parsed.error.issues
+      .map((issue) => `${issue.path.length === 0 ? "the order" : issue.path.join(".")}: ${issue.message}`)
+      .join("; "),
+  );
+}
+
+/** The versions and the alias (local/release/): GET /functions, POST /functions/publish, POST /functions/alias. */
+async function serveFunctions(cloud: LocalCloud, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (request.method === "GET" && request.url === "/functions") return reply(response, 200, cloud.functionVersions());
+  if (request.method !== "POST" || (request.url !== "/functions/publish" && request.url !== "/functions/alias")) {
+    request.resume();
+    return refuse(
+      response,
+      "not-found",
+      "the versions are GET /functions, POST /functions/publish and POST /functions/alias",
+    );
+  }
+  let order: Record<string, unknown>;
+  try {
+    order = await readJson(request);
+  } catch (error) {
+    request.resume();
+    return refuse(response, "control-order-refused", error instanceof Error ? error.message : String(error));
+  }
+  try {
+    if (request.url === "/functions/publish") {
+      const { bundle } = parseOrder(publishOrderSchema, order);
+      return reply(response, 200, { versions: await cloud.publish(bundle) });
+    }
+    const { region, alias } = parseOrder(aliasOrderSchema, order);
+    return reply(response, 200, { region, alias: await cloud.setAlias(region, alias) });
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return refuse(
+      response,
+      error instanceof VersionOrderError ? "control-order-refused" : "control-order-failed",
+      detail,
+    );
+  }
+}
+
 /**
  * The drill interface of a running local cloud, on loopback only: GET /status, GET
  * /health-checks (the router's view alone, cheap enough to poll), POST /fail
- * `{region, mode}`, POST /restore `{region}`. `npm run local -- …` is its client.
+ * `{region, mode}`, POST /restore `{region}`, and the function's versions (GET /functions, POST
+ * /functions/publish `{bundle}`, POST /functions/alias `{region, alias}`). `npm run local -- …`
+ * and `npm run release -- --target local` are its clients.
  */
 export async function startControlServer(cloud: LocalCloud): Promise<ControlServer> {
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.method === "GET" && request.url === "/status") return reply(response, 200, await cloud.status());
     if (request.method === "GET" && request.url === "/health-checks") return reply(response, 200, cloud.healthChecks());
+    if (request.url === "/functions" || request.url?.startsWith("/functions/")) {
+      return serveFunctions(cloud, request, response);
+    }
     if (request.method === "POST" && (request.url === "/fail" || request.url === "/restore")) {
       try {
         const body = await readJson(request);
@@ -75,7 +129,7 @@ export async function startControlServer(cloud: LocalCloud): Promise<ControlServ
     refuse(
       response,
       "not-found",
-      "the control endpoint serves GET /status, GET /health-checks, POST /fail and POST /restore",
+      "the control endpoint serves GET /status, GET /health-checks, POST /fail, POST /restore, GET /functions, POST /functions/publish and POST /functions/alias",
     );
   };
   const server = createFrontDoor({ name: "control endpoint", style: "problem", handle: serve });

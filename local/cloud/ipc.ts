@@ -4,10 +4,14 @@
  * whose supervisor dies sees it disconnect and exits.
  */
 
+import type { LiveAlias } from "../../shared/function-versions.js";
+import type { AliasRouting } from "../region/alias.js";
+
 export interface RegionSettings {
   region: string;
   port: number;
-  bundlePath: string;
+  /** The `live` alias and the published bundles it names (local/release/versions.ts keeps them). */
+  function: AliasRouting;
   tableName: string;
   /** What the function's DynamoDB client calls: the data endpoint, or DynamoDB Local when bypassed. */
   dynamodbEndpoint: string;
@@ -52,6 +56,8 @@ export interface ReplicatorSettings {
 export type SupervisorOrder =
   | { type: "set-kill-switch"; disabled: boolean }
   | { type: "stats" }
+  /** The `live` alias moved: what Lambda's UpdateAlias does. */
+  | { type: "set-alias"; routing: AliasRouting }
   | { type: "isolate"; region: string }
   | { type: "rejoin"; region: string };
 
@@ -63,12 +69,13 @@ export interface RegionStats {
   inFlight: number;
   idleInstances: number;
   killSwitch: boolean;
+  alias: LiveAlias;
 }
 
 export type ChildMessage =
   | { type: "ready"; port: number }
   /** The order with this id is carried out; `stats` answers carry the figures. */
-  | { type: "answer"; requestId: number; stats?: RegionStats };
+  | { type: "answer"; requestId: number; stats?: RegionStats; error?: string };
 
 /** The environment variable that carries a child's settings as JSON. */
 export const SETTINGS_VARIABLE = "CALCBURST_CHILD_SETTINGS";

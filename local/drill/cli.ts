@@ -2,6 +2,7 @@
  * npm run drill -- --region <r> --mode api|data|health|isolate|crash [--target local|aws] [--stack prod]
  *                  [--duration <s>] [--json <file>] [--svg <file>] [--state-dir <dir>]
  * npm run drill -- --mode conflict [--pairs <n>] [--target local|aws] …
+ * npm run drill -- --mode bad-release [--state-dir <dir>] (local only)
  * Runs a failover drill (or the conflict drill), prints the report, writes the JSON report and
  * the SVG timeline, and exits 1 when the RTO is over budget, an acknowledged write is lost or
  * the regions diverge (2 for a usage error).
@@ -15,6 +16,7 @@ import { loadStack } from "../../shared/stack-file.js";
 import { ControlError } from "../cloud/control-client.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
 import { AWS_MODE_ACTIONS, awsTarget, LOCAL_ONLY_MODES } from "./aws-target.js";
+import { runBadReleaseDrill } from "./bad-release.js";
 import { runConflictDrill } from "./conflict.js";
 import { localTarget } from "./local-target.js";
 import { renderTable, renderTimeline } from "./report.js";
@@ -22,9 +24,13 @@ import { runDrill } from "./run.js";
 
 const USAGE = `usage: npm run drill -- --region <region> --mode ${DRILL_MODES.filter((mode) => mode !== "conflict").join("|")} [--target local|aws] [--stack prod]
                       [--duration <seconds the fault stays>] [--json <report.json>] [--svg <timeline.svg>] [--state-dir .local]
-       npm run drill -- --mode conflict [--pairs <racing pairs per pairing, default 20>] [--target local|aws] [--stack prod] [...]`;
+       npm run drill -- --mode conflict [--pairs <racing pairs per pairing, default 20>] [--target local|aws] [--stack prod] [...]
+       npm run drill -- --mode bad-release [--json <report.json>] [--svg <timeline.svg>] [--state-dir .local]   (local cloud only)`;
 
 class UsageError extends Error {}
+
+const BAD_RELEASE_ON_AWS =
+  "--mode bad-release runs against the local cloud only: on AWS it would have to publish a faulty version into a real stack and let CodeDeploy roll it back, which needs a stack set aside for it (docs/RELEASING.md)";
 
 async function main(): Promise<void> {
   quietSdkNodeWarning();
@@ -45,9 +51,11 @@ async function main(): Promise<void> {
   if (flags.help) return console.log(USAGE);
   const mode = flags.mode as DrillMode;
   if (!DRILL_MODES.includes(mode)) throw new UsageError(`--mode must be one of ${DRILL_MODES.join(", ")}\n${USAGE}`);
-  if (mode !== "conflict" && flags.region === undefined) throw new UsageError(`--region is required\n${USAGE}`);
+  if (mode === "bad-release" && flags.target !== "local") throw new UsageError(BAD_RELEASE_ON_AWS);
+  if (mode !== "conflict" && mode !== "bad-release" && flags.region === undefined)
+    throw new UsageError(`--region is required\n${USAGE}`);
   if (flags.target !== "local" && flags.target !== "aws") throw new UsageError(`--target must be local or aws`);
-  if (flags.target === "aws" && mode !== "conflict" && LOCAL_ONLY_MODES.includes(mode))
+  if (flags.target === "aws" && mode !== "conflict" && mode !== "bad-release" && LOCAL_ONLY_MODES.includes(mode))
     throw new UsageError(`on AWS, --mode ${mode} ${AWS_MODE_ACTIONS[mode]}`);
   const outageSeconds = flags.duration === undefined ? undefined : Number(flags.duration);
   if (outageSeconds !== undefined && !(outageSeconds > 0))
@@ -64,15 +72,22 @@ async function main(): Promise<void> {
   const progress = (line: string) => console.log(line);
 
   const report: DrillReport =
-    mode === "conflict"
-      ? await runConflictDrill(target, { stack: flags.stack, pairsPerPairing: pairs, progress })
-      : await runDrill(target, {
+    mode === "bad-release"
+      ? await runBadReleaseDrill(target, {
           stack: flags.stack,
-          region: flags.region ?? "",
-          mode,
-          ...(outageSeconds !== undefined && { outageMs: outageSeconds * 1000 }),
+          config,
+          stateDirectory: path.resolve(flags["state-dir"]),
           progress,
-        });
+        })
+      : mode === "conflict"
+        ? await runConflictDrill(target, { stack: flags.stack, pairsPerPairing: pairs, progress })
+        : await runDrill(target, {
+            stack: flags.stack,
+            region: flags.region ?? "",
+            mode,
+            ...(outageSeconds !== undefined && { outageMs: outageSeconds * 1000 }),
+            progress,
+          });
   const date = report.times.startedAt.slice(0, 10);
   // Run outputs go under .local/ (git ignores it); docs/drills/ holds only what bench:drill writes.
   const svg = path.resolve(

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type ConflictReport, conflictSchema, type PairingResult, type Probe } from "../../shared/drill-report.js";
 import { checkDivergence } from "./divergence.js";
-import { isSuccess } from "./run.js";
+import { isSuccess } from "./ledger.js";
 import type { DrillTarget } from "./target.js";
 
 type WriteKind = "single" | "batch";

@@ -1,4 +1,5 @@
 import type { ConflictReport, DivergenceCheck, DrillReport, FailoverReport, Probe } from "../../shared/drill-report.js";
+import { badReleaseRows, badReleaseTimeline } from "./bad-release.js";
 
 const ms = (value: number | null) => (value === null ? "—" : `${(value / 1000).toFixed(2)} s`);
 
@@ -17,6 +18,7 @@ function tableOf(report: DrillReport, rows: [string, string][]): string {
 
 /** The terminal table: the figures first, then the verdict and why. */
 export function renderTable(report: DrillReport): string {
+  if (report.kind === "bad-release") return tableOf(report, badReleaseRows(report));
   return report.kind === "conflict" ? conflictTable(report) : failoverTable(report);
 }
 
@@ -88,10 +90,11 @@ export function unhealthyLine(report: FailoverReport): string {
 }
 
 const COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"];
-const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+export const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** The drill as a picture (plain SVG, no dependencies). */
 export function renderTimeline(report: DrillReport): string {
+  if (report.kind === "bad-release") return badReleaseTimeline(report);
   return report.kind === "conflict" ? conflictTimeline(report) : failoverTimeline(report);
 }
 

@@ -3,11 +3,11 @@ import {
   type FailoverMode,
   type FailoverReport,
   failoverSchema,
-  type Probe,
   SELF_HEALING_MODES,
 } from "../../shared/drill-report.js";
 import { overloadWarning } from "../process/readiness.js";
 import { checkDivergence } from "./divergence.js";
+import { isSuccess, lostAfterSettling, sleep, startWrites } from "./ledger.js";
 import type { DrillTarget } from "./target.js";
 
 export interface DrillOptions {
@@ -21,21 +21,6 @@ export interface DrillOptions {
   progress?: (line: string) => void;
   now?: () => number;
 }
-
-/** An acknowledged write: what the drill promises a client it will find again, unchanged. */
-interface LedgerEntry {
-  id: string;
-  region: string;
-  ackedMs: number;
-  /** The result the client was given. */
-  result: unknown;
-}
-
-const resultOf = (body: unknown): unknown =>
-  typeof body === "object" && body !== null && "result" in body ? body.result : undefined;
-
-export const isSuccess = (status: number) => status >= 200 && status < 300;
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` every `everyMs` until it is true or `timeoutMs` passes; whether it became true. */
 export async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs: number): Promise<boolean> {
@@ -68,29 +53,7 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   const runId = randomBytes(4).toString("hex");
   const startedAt = Date.now();
   const clock = () => Date.now() - startedAt;
-  const probes: Probe[] = [];
-  const ledger: LedgerEntry[] = [];
-  const pending = new Set<Promise<void>>();
-  let sequence = 0;
-  let sending = true;
-
-  // Open loop: each location sends on its cadence whatever the previous request is doing, as
-  // independent clients would; a hung region does not slow the probes down.
-  const senders = target.locations.map(async (location) => {
-    while (sending) {
-      const id = `drill-${runId}-${location}-${sequence++}`;
-      const sentMs = clock();
-      const request = target.write(location, id, { operation: "add", operands: [sequence, 1] }).then((answer) => {
-        const endedMs = clock();
-        probes.push({ sentMs, endedMs, location, status: answer.status, region: answer.region });
-        if (isSuccess(answer.status) && answer.region !== null)
-          ledger.push({ id, region: answer.region, ackedMs: endedMs, result: resultOf(answer.body) });
-      });
-      pending.add(request);
-      void request.finally(() => pending.delete(request));
-      await sleep(target.probeIntervalMs);
-    }
-  });
+  const { probes, ledger, stop: stopWrites } = startWrites(target, { runId, clock });
 
   progress(
     `drill ${runId}: ${mode} on ${region} (${target.kind}), ${target.locations.length} client locations through ${target.entryPoint}; RTO budget ${budgetMs} ms`,
@@ -164,45 +127,13 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
       ? `returned: every location on its preferred region ${returnMs} ms after the restore`
       : "traffic did not return to latency routing in time",
   );
-  sending = false;
-  await Promise.all(senders);
-  await Promise.all([...pending]);
+  await stopWrites();
   const unhealthy = await health.stop();
 
   // Nothing acknowledged may be lost: every write, in every region, with the result its client
   // was given, once replication settles.
   progress(`verifying: reading ${ledger.length} acknowledged writes back from ${target.regions.join(", ")} ...`);
-  const verifyStartedAt = Date.now();
-  let lastProgressAt = Date.now();
-  const missingIn = async () => {
-    const missing: string[] = [];
-    for (const [checked, entry] of ledger.entries()) {
-      // A long read-back (thousands of writes on a loaded machine) says where it is.
-      if (Date.now() - lastProgressAt >= VERIFY_PROGRESS_EVERY_MS) {
-        lastProgressAt = Date.now();
-        progress(
-          `verifying: ${checked} of ${ledger.length} writes read back, ${missing.length} not yet in every region (${Math.round((Date.now() - verifyStartedAt) / 1000)} s)`,
-        );
-      }
-      for (const one of target.regions) {
-        const answer = await target.read(one, entry.id);
-        if (answer.status !== 200 || resultOf(answer.body) !== entry.result) {
-          missing.push(entry.id);
-          break;
-        }
-      }
-    }
-    return missing;
-  };
-  let lost = await missingIn();
-  const settleDeadline = Date.now() + Math.max(10_000, budgetMs * 2);
-  while (lost.length > 0 && Date.now() < settleDeadline) {
-    progress(
-      `verifying: ${lost.length} writes not yet in every region; reading again until replication settles (at most ${Math.round((settleDeadline - Date.now()) / 1000)} s more)`,
-    );
-    await sleep(Math.max(100, target.probeIntervalMs * 2));
-    lost = await missingIn();
-  }
+  const lost = await lostAfterSettling(target, ledger, Math.max(10_000, budgetMs * 2), progress);
   const outageWrites = ledger.filter(
     (entry) => entry.region !== region && entry.ackedMs > injectedMs && entry.ackedMs < restoredMs,
   );
@@ -308,7 +239,6 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
 }
 
 /** How often a long read-back of the acknowledged writes prints where it is. */
-const VERIFY_PROGRESS_EVERY_MS = 5000;
 
 type UnhealthyPeriod = NonNullable<FailoverReport["unhealthy"]>[number];
 

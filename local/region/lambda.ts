@@ -26,6 +26,17 @@ export interface LambdaEmulatorOptions {
   timeoutMs: number;
   /** The function's reserved concurrency: at most this many invocations at once. */
   concurrency: number;
+  /**
+   * Variables Lambda sets per version (AWS_LAMBDA_FUNCTION_VERSION), in place while an instance
+   * initialises: the function reads its environment once, at cold start.
+   */
+  environment?: Record<string, string>;
+  /**
+   * Where the bundle's own require() looks for modules it leaves external (the AWS SDK), when the
+   * bundle lives elsewhere (a published version's copy under the state folder): Lambda's runtime
+   * provides them the same way, from outside the code.
+   */
+  resolveFrom?: string;
 }
 
 interface FunctionInstance {
@@ -105,14 +116,25 @@ export class LambdaEmulator {
       dirname: string,
     ) => void;
     const instanceModule = { exports: {} as { handler?: unknown; shutdown?: unknown } };
-    evaluate.call(
-      instanceModule.exports,
-      instanceModule.exports,
-      createRequire(filename),
-      instanceModule,
-      filename,
-      path.dirname(filename),
-    );
+    const environment = Object.entries(this.options.environment ?? {});
+    const before = environment.map(([name]) => [name, process.env[name]] as const);
+    for (const [name, value] of environment) process.env[name] = value;
+    try {
+      evaluate.call(
+        instanceModule.exports,
+        instanceModule.exports,
+        createRequire(this.options.resolveFrom ?? filename),
+        instanceModule,
+        filename,
+        path.dirname(filename),
+      );
+    } finally {
+      // Another version's instances share this process's environment.
+      for (const [name, value] of before) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
     const loaded = instanceModule.exports;
     if (typeof loaded.handler !== "function") {
       throw new Error(`${this.options.bundlePath} exports no handler function`);
@@ -123,6 +145,11 @@ export class LambdaEmulator {
       generation: this.generation,
       ...(typeof loaded.shutdown === "function" && { shutdown: loaded.shutdown as () => Promise<void> }),
     };
+  }
+
+  /** Initialises one instance and keeps it warm: throws what a cold start would (a bundle that does not load). */
+  prepare(): void {
+    this.idle.push(this.initialise());
   }
 
   async invoke(event: APIGatewayProxyEventV2): Promise<InvocationOutcome> {

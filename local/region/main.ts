@@ -11,24 +11,15 @@ import { HEALTH_ROUTE } from "../../shared/stack-config.js";
 import { type RegionSettings, readSettings, type SupervisorMessage, send, stopWithSupervisor } from "../cloud/ipc.js";
 import { startDataEndpoint } from "../data/endpoint.js";
 import { quietSdkNodeWarning } from "../sdk-warning.js";
-import { LambdaEmulator, TokenBucket } from "./lambda.js";
+import { AliasedFunction } from "./alias.js";
+import { functionEnvironment } from "./environment.js";
+import { TokenBucket } from "./lambda.js";
 import { startRegionServer } from "./server.js";
 
 async function main(): Promise<void> {
   quietSdkNodeWarning();
   const settings = readSettings<RegionSettings>();
-  // What Lambda and the Pulumi program set for the function in this region.
-  Object.assign(process.env, {
-    AWS_REGION: settings.region,
-    TABLE_NAME: settings.tableName,
-    DYNAMODB_ENDPOINT: settings.dynamodbEndpoint,
-    CALCBURST_TTL_DAYS: String(settings.ttlDays),
-    CALCBURST_HEALTH_CACHE_MS: String(settings.healthCacheMs),
-    [KILL_SWITCH_VARIABLE]: String(settings.killSwitch),
-    LOG_LEVEL: settings.logLevel,
-    CALCBURST_METRICS_FLUSH_INTERVAL_MS: String(settings.metricsFlushIntervalMs),
-    ...(settings.remoteWriteUrl !== undefined && { CALCBURST_REMOTE_WRITE_URL: settings.remoteWriteUrl }),
-  });
+  Object.assign(process.env, functionEnvironment(settings));
   // What CloudWatch reports about the region beside the function: here, the gateway's own 429s.
   const platform = new Registry();
   const throttles = new Counter({
@@ -48,8 +39,8 @@ async function main(): Promise<void> {
     settings.dataEndpoint === undefined
       ? undefined
       : await startDataEndpoint({ region: settings.region, ...settings.dataEndpoint });
-  const lambda = new LambdaEmulator({
-    bundlePath: settings.bundlePath,
+  const lambda = new AliasedFunction({
+    routing: settings.function,
     timeoutMs: settings.timeoutMs,
     concurrency: settings.concurrency,
   });
@@ -75,6 +66,13 @@ async function main(): Promise<void> {
       process.env[KILL_SWITCH_VARIABLE] = String(message.disabled);
       lambda.recycle();
       send({ type: "answer", requestId: message.requestId });
+    } else if (message.type === "set-alias") {
+      try {
+        lambda.route(message.routing);
+        send({ type: "answer", requestId: message.requestId });
+      } catch (error) {
+        send({ type: "answer", requestId: message.requestId, error: String(error) });
+      }
     } else if (message.type === "stats") {
       send({
         type: "answer",
@@ -84,6 +82,7 @@ async function main(): Promise<void> {
           inFlight: lambda.inFlight,
           idleInstances: lambda.idleInstances,
           killSwitch: process.env[KILL_SWITCH_VARIABLE] === "true",
+          alias: lambda.alias,
         },
       });
     }

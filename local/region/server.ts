@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { VERSION_HEADER } from "../../shared/function-versions.js";
 import { buildHttpApiEvent } from "../../shared/payload-v2.js";
 import { HEALTH_ROUTE } from "../../shared/stack-config.js";
 import { createFrontDoor, type FrontDoorProblem, refuse } from "../http/front-door.js";
@@ -11,9 +12,12 @@ export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** HTTP API quota: "total combined size of request line and header values", not adjustable. */
 export const API_GATEWAY_MAX_REQUEST_LINE_AND_HEADER_VALUES_BYTES = 10_240;
 
-/** Something that runs the function for an event: a LambdaEmulator, or a plain handler. */
+/**
+ * Something that runs the function for an event: the region's alias (which says the version it
+ * picked), a LambdaEmulator, or a plain handler.
+ */
 export interface Invoker {
-  invoke(event: APIGatewayProxyEventV2): Promise<InvocationOutcome>;
+  invoke(event: APIGatewayProxyEventV2): Promise<InvocationOutcome & { version?: string }>;
 }
 
 export interface RegionServer {
@@ -106,16 +110,19 @@ export async function startRegionServer(options: RegionServerOptions): Promise<R
         sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
       });
       const outcome = await options.function.invoke(event);
+      // Once the alias has picked a version, every answer names it, the gateway's own included.
+      const picked = outcome.version === undefined ? {} : { [VERSION_HEADER]: outcome.version };
       if (outcome.kind === "throttled") {
         options.onThrottle?.("concurrency");
-        return gatewayError(response, 429, "Too Many Requests");
+        return gatewayError(response, 429, "Too Many Requests", picked);
       }
-      if (outcome.kind === "timeout") return gatewayError(response, 503, "Service Unavailable");
-      if (outcome.kind === "error") return gatewayError(response, 500, "Internal Server Error");
+      if (outcome.kind === "timeout") return gatewayError(response, 503, "Service Unavailable", picked);
+      if (outcome.kind === "error") return gatewayError(response, 500, "Internal Server Error", picked);
       const { result } = outcome;
-      const headers: Record<string, string | string[]> = {};
+      const headers: Record<string, string | string[]> = { ...picked };
       for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
       if (result.cookies !== undefined) headers["set-cookie"] = result.cookies;
+      if (outcome.version !== undefined) headers[VERSION_HEADER] = outcome.version;
       headers["apigw-requestid"] = event.requestContext.requestId;
       response.writeHead(result.statusCode ?? 200, headers);
       response.end(result.isBase64Encoded ? Buffer.from(result.body ?? "", "base64") : (result.body ?? ""));

@@ -16,7 +16,10 @@ function releaseCommand(...args: string[]) {
 describe("npm run release", () => {
   it.each([
     [[], "--target is required"],
-    [["--target", "local"], "not yet available: arrives with the local release (issue 14 items 2-3)"],
+    [["--target", "local", "--state-dir", "/nonexistent/calcburst"], "the local cloud is not running"],
+    [["--target", "local", "--bundle", "/nonexistent/handler.js"], "--bundle /nonexistent/handler.js: no such file"],
+    [["--target", "local", "--canary-minutes", "soon"], '--canary-minutes must be a number of at least 0, not "soon"'],
+    [["--target", "prod", "--canary-minutes", "2"], "--canary-minutes applies to --target local only"],
     [["--target", "prod", "--bundle", "dist/functions/handler.js"], "--bundle applies to --target local only"],
     [["--target", "nosuch"], "no stack file Pulumi.nosuch.yaml"],
     [["--target", "prod", "--bake-minutes", "soon"], '--bake-minutes must be a number of at least 0, not "soon"'],
