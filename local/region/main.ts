@@ -75,6 +75,9 @@ async function main(): Promise<void> {
       process.env[KILL_SWITCH_VARIABLE] = String(message.disabled);
       lambda.recycle();
       send({ type: "answer", requestId: message.requestId });
+    } else if (message.type === "set-isolated") {
+      dataEndpoint?.setIsolated(message.isolated);
+      send({ type: "answer", requestId: message.requestId });
     } else if (message.type === "stats") {
       send({
         type: "answer",
