@@ -32,9 +32,43 @@ interface Figures {
   p99Ms: number;
   isolatedAccepted: number;
   majorityAccepted: number;
-  isolate: { rpoExposure: number; lost: number; passed: boolean };
-  crash: { rpoExposure: number; lost: number; passed: boolean };
-  conflict: { crossBoth: number; crossSuperseded: number; crossPairs: number; sameRegionLost: number; passed: boolean };
+  isolate: DrillFigures | Unfinished;
+  crash: DrillFigures | Unfinished;
+  conflict: ConflictFigures | Unfinished;
+}
+
+interface DrillFigures {
+  rpoExposure: number;
+  lost: number;
+  passed: boolean;
+}
+
+interface ConflictFigures {
+  crossBoth: number;
+  crossSuperseded: number;
+  crossPairs: number;
+  sameRegionLost: number;
+  passed: boolean;
+}
+
+/** A drill that did not finish (on a shared machine a restore can outlast the control call): why. */
+interface Unfinished {
+  unfinished: string;
+}
+
+/** Runs a drill; its failure to finish is a figure of its own, not the end of the benchmark. */
+async function attempt<T>(what: string, run: () => Promise<T>): Promise<T | Unfinished> {
+  try {
+    return await run();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`${what} did not finish: ${reason}`);
+    return { unfinished: reason.split("\n")[0] ?? reason };
+  }
+}
+
+function or<T extends object>(figures: T | Unfinished, show: (finished: T) => string): string {
+  return "unfinished" in figures ? `did not finish (${figures.unfinished})` : show(figures);
 }
 
 async function post(apiUrl: string, id: string): Promise<{ status: number; ms: number }> {
@@ -75,19 +109,31 @@ async function measure(stack: (typeof STACKS)[number]): Promise<Figures> {
     }
     await target.restore(last, "isolate");
     const strongConsistency = config.tableConsistency === "MRSC";
-    const drill = async (mode: "isolate" | "crash") => {
-      console.error(`${stack}: drill ${mode} on ${last} ...`);
-      const report = await runDrill(target, { stack, region: last, mode, strongConsistency });
-      return {
-        rpoExposure: report.measured.rpoExposure,
-        lost: report.measured.lostAcknowledgedWrites,
-        passed: report.passed,
-      };
-    };
+    const drill = (mode: "isolate" | "crash") =>
+      attempt(`${stack}: drill ${mode}`, async (): Promise<DrillFigures> => {
+        console.error(`${stack}: drill ${mode} on ${last} ...`);
+        const report = await runDrill(target, { stack, region: last, mode, strongConsistency });
+        return {
+          rpoExposure: report.measured.rpoExposure,
+          lost: report.measured.lostAcknowledgedWrites,
+          passed: report.passed,
+        };
+      });
     const isolate = await drill("isolate");
     const crash = await drill("crash");
-    console.error(`${stack}: conflict drill, ${CONFLICT_PAIRS} pairs per pairing ...`);
-    const conflict = await runConflictDrill(target, { stack, pairsPerPairing: CONFLICT_PAIRS, strongConsistency });
+    const conflict = await attempt(`${stack}: conflict drill`, async (): Promise<ConflictFigures> => {
+      console.error(`${stack}: conflict drill, ${CONFLICT_PAIRS} pairs per pairing ...`);
+      const report = await runConflictDrill(target, { stack, pairsPerPairing: CONFLICT_PAIRS, strongConsistency });
+      return {
+        crossBoth: report.measured.crossRegionBothAcknowledged,
+        crossSuperseded: report.measured.crossRegionAcknowledgedSuperseded,
+        crossPairs: report.pairings
+          .filter((pairing) => pairing.scope === "cross-region")
+          .reduce((sum, pairing) => sum + pairing.pairs, 0),
+        sameRegionLost: report.measured.sameRegionAcknowledgedLost,
+        passed: report.passed,
+      };
+    });
     return {
       stack,
       consistency: config.tableConsistency,
@@ -97,15 +143,7 @@ async function measure(stack: (typeof STACKS)[number]): Promise<Figures> {
       majorityAccepted,
       isolate,
       crash,
-      conflict: {
-        crossBoth: conflict.measured.crossRegionBothAcknowledged,
-        crossSuperseded: conflict.measured.crossRegionAcknowledgedSuperseded,
-        crossPairs: conflict.pairings
-          .filter((pairing) => pairing.scope === "cross-region")
-          .reduce((sum, pairing) => sum + pairing.pairs, 0),
-        sameRegionLost: conflict.measured.sameRegionAcknowledgedLost,
-        passed: conflict.passed,
-      },
+      conflict,
     };
   } finally {
     cloud.child.kill("SIGTERM");
@@ -134,21 +172,22 @@ async function main(): Promise<void> {
         `writes accepted while the third region is cut off: in it / in the first region, of ${ISOLATED_WRITES}`,
         (one) => `${one.isolatedAccepted} / ${one.majorityAccepted}`,
       ),
-      row(
-        "isolate drill: RPO exposure / lost acknowledged writes",
-        (one) => `${one.isolate.rpoExposure} / ${one.isolate.lost}`,
+      row("isolate drill: RPO exposure / lost acknowledged writes", (one) =>
+        or(one.isolate, (figures) => `${figures.rpoExposure} / ${figures.lost}`),
       ),
-      row(
-        "crash drill: RPO exposure / lost acknowledged writes",
-        (one) => `${one.crash.rpoExposure} / ${one.crash.lost}`,
+      row("crash drill: RPO exposure / lost acknowledged writes", (one) =>
+        or(one.crash, (figures) => `${figures.rpoExposure} / ${figures.lost}`),
       ),
-      row(
-        "conflict drill: cross-region pairs both acknowledged / superseded, of pairs",
-        (one) => `${one.conflict.crossBoth} / ${one.conflict.crossSuperseded} of ${one.conflict.crossPairs}`,
+      row("conflict drill: cross-region pairs both acknowledged / superseded, of pairs", (one) =>
+        or(one.conflict, (figures) => `${figures.crossBoth} / ${figures.crossSuperseded} of ${figures.crossPairs}`),
       ),
-      row("conflict drill: same-region acknowledged writes lost", (one) => String(one.conflict.sameRegionLost)),
+      row("conflict drill: same-region acknowledged writes lost", (one) =>
+        or(one.conflict, (figures) => String(figures.sameRegionLost)),
+      ),
       row("drill verdicts (isolate, crash, conflict)", (one) =>
-        [one.isolate.passed, one.crash.passed, one.conflict.passed].map((ok) => (ok ? "pass" : "**fail**")).join(", "),
+        [one.isolate, one.crash, one.conflict]
+          .map((figures) => or(figures, (finished) => (finished.passed ? "pass" : "**fail**")))
+          .join(", "),
       ),
     ],
     path.join(PROJECT_ROOT, "docs", "CONSISTENCY.md"),

@@ -45,6 +45,9 @@ export const PEER_PATH = "/mrsc/";
 const DEFAULT_LEASE_MS = 5000;
 const PEER_TIMEOUT_MS = 2000;
 const SCAN_PAGE = 200;
+/** How long a request waits for this region's own earlier request of the same item. */
+const LOCAL_WAIT_MS = 2000;
+const LOCAL_WAIT_STEP_MS = 5;
 
 /** A DynamoDB error for the client: the type its SDK raises by name. */
 export interface MajorityError {
@@ -93,6 +96,13 @@ export class Leases {
     }
     this.entries.set(key, entry);
     return { granted: true };
+  }
+
+  /** The owners holding a lease on the item now. */
+  holders(key: string): string[] {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return [];
+    return [...(entry.writer === undefined ? [] : [entry.writer.owner]), ...entry.readers.keys()];
   }
 
   release(key: string, owner: string): void {
@@ -286,6 +296,11 @@ export class MajorityReplication {
     }
   }
 
+  /** Whether this region's own requests hold the item's leases. */
+  private heldHere(key: string): boolean {
+    return this.leases.holders(key).every((holder) => holder.startsWith(`${this.region}/`));
+  }
+
   private newOwner(): string {
     this.sequence += 1;
     return `${this.region}/${process.pid}/${this.sequence}`;
@@ -305,7 +320,14 @@ export class MajorityReplication {
     owner: string,
     mode: LeaseMode,
   ): Promise<{ holders: (Peer | undefined)[] } | MajorityError> {
-    const here = this.leases.claim(key, owner, mode);
+    let here = this.leases.claim(key, owner, mode);
+    // Writes of one item within one region wait their turn, as in a single region, where the
+    // second one's condition then decides; only another region's write is a conflict.
+    for (let waited = 0; !here.granted && here.reason === "held" && this.heldHere(key) && waited < LOCAL_WAIT_MS; ) {
+      await new Promise((resolve) => setTimeout(resolve, LOCAL_WAIT_STEP_MS));
+      waited += LOCAL_WAIT_STEP_MS;
+      here = this.leases.claim(key, owner, mode);
+    }
     if (!here.granted) {
       return here.reason === "held"
         ? this.conflict()
