@@ -41,6 +41,7 @@ interface DrillFigures {
   rpoExposure: number;
   lost: number;
   passed: boolean;
+  failures: string[];
 }
 
 interface ConflictFigures {
@@ -49,6 +50,7 @@ interface ConflictFigures {
   crossPairs: number;
   sameRegionLost: number;
   passed: boolean;
+  failures: string[];
 }
 
 /** A drill that did not finish (on a shared machine a restore can outlast the control call): why. */
@@ -117,6 +119,7 @@ async function measure(stack: (typeof STACKS)[number]): Promise<Figures> {
           rpoExposure: report.measured.rpoExposure,
           lost: report.measured.lostAcknowledgedWrites,
           passed: report.passed,
+          failures: report.failures,
         };
       });
     const isolate = await drill("isolate");
@@ -132,6 +135,7 @@ async function measure(stack: (typeof STACKS)[number]): Promise<Figures> {
           .reduce((sum, pairing) => sum + pairing.pairs, 0),
         sameRegionLost: report.measured.sameRegionAcknowledgedLost,
         passed: report.passed,
+        failures: report.failures,
       };
     });
     return {
@@ -186,7 +190,9 @@ async function main(): Promise<void> {
       ),
       row("drill verdicts (isolate, crash, conflict)", (one) =>
         [one.isolate, one.crash, one.conflict]
-          .map((figures) => or(figures, (finished) => (finished.passed ? "pass" : "**fail**")))
+          .map((figures) =>
+            or(figures, (finished) => (finished.passed ? "pass" : `**fail** (${finished.failures.join("; ")})`)),
+          )
           .join(", "),
       ),
     ],
