@@ -7,8 +7,22 @@ import type { FunctionMetrics } from "./commons/metrics.js";
 /** What a conditional put found: it wrote the item, or a live item with that id was there already. */
 export type PutOutcome = { created: true } | { created: false; existing: CalculationItem };
 
-/** One item of a batch: written, found, or not acknowledged by DynamoDB (with the last reason). */
-export type BatchPutOutcome = PutOutcome | { created: false; unacknowledged: string };
+/**
+ * One item of a batch: written, found, or not acknowledged by DynamoDB (with the last reason;
+ * `replicatedConflict` when another region was writing the same id, which only MRSC reports).
+ */
+export type BatchPutOutcome = PutOutcome | { created: false; unacknowledged: string; replicatedConflict: boolean };
+
+/**
+ * An MRSC table refuses a write of an item that a write in another region is changing at the
+ * same moment (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html#API_PutItem_Errors).
+ * A client fault: retrying at once would meet the same write, so it is answered, not retried.
+ */
+export const REPLICATED_WRITE_CONFLICT = "ReplicatedWriteConflictException";
+
+export function isReplicatedWriteConflict(error: unknown): boolean {
+  return error instanceof Error && error.name === REPLICATED_WRITE_CONFLICT;
+}
 
 /** What the handler needs from its data layer. */
 export interface CalculationStore {
@@ -62,7 +76,7 @@ const CONDITION_FAILED = "ConditionalCheckFailedException";
 /** Client faults are final, except throttling; network errors and server faults are retried. */
 export function isRetryable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === "AbortError" || error.name === CONDITION_FAILED) return false;
+  if (error.name === "AbortError" || error.name === CONDITION_FAILED || isReplicatedWriteConflict(error)) return false;
   if (THROTTLING_ERRORS.has(error.name)) return true;
   return (error as { $fault?: string }).$fault !== "client";
 }
@@ -70,6 +84,10 @@ export function isRetryable(error: unknown): boolean {
 /** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
 export function backoffDelay(attempt: number, policy: Omit<RetryPolicy, "budgetMs">, random: () => number): number {
   return Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
+}
+
+function unacknowledged(error: unknown): BatchPutOutcome {
+  return { created: false, unacknowledged: describeError(error), replicatedConflict: isReplicatedWriteConflict(error) };
 }
 
 type StoredAttributes = Record<string, unknown>;
@@ -127,7 +145,7 @@ export class DynamoCalculationStore implements CalculationStore {
     try {
       handle = await this.options.connect();
     } catch (error) {
-      for (const item of items) outcomes.set(item.id, { created: false, unacknowledged: describeError(error) });
+      for (const item of items) outcomes.set(item.id, unacknowledged(error));
       return outcomes;
     }
     const deadline = this.nowMs() + this.retry.budgetMs;
@@ -138,7 +156,7 @@ export class DynamoCalculationStore implements CalculationStore {
         outcomes.set(
           id,
           await this.conditionalPut(item, handle, deadline).catch(
-            (error: unknown): BatchPutOutcome => ({ created: false, unacknowledged: describeError(error) }),
+            (error: unknown): BatchPutOutcome => unacknowledged(error),
           ),
         );
       }
@@ -213,9 +231,12 @@ export class DynamoCalculationStore implements CalculationStore {
   async readSentinel(signal: AbortSignal): Promise<{ present: boolean }> {
     const { client, lib } = await this.options.connect();
     const response = await this.timed("GetItem", () =>
-      client.send(new lib.GetCommand({ TableName: this.options.tableName, Key: { id: TABLE.sentinelId } }), {
-        abortSignal: signal,
-      }),
+      // Strongly consistent: on an MRSC table such a read needs the majority, as a write does, so
+      // /health fails in a region cut off from it and Route 53 moves its traffic away.
+      client.send(
+        new lib.GetCommand({ TableName: this.options.tableName, Key: { id: TABLE.sentinelId }, ConsistentRead: true }),
+        { abortSignal: signal },
+      ),
     );
     return { present: response.Item !== undefined };
   }

@@ -105,6 +105,9 @@ export function loadPrices(file: string = PRICES_FILE): Prices {
  * The traffic model. Defaults are what this repository measured locally (log line, response
  * size) or what the stack config says; the rest are labelled assumptions.
  */
+/** A table without TTL keeps every item: its storage line shows the bill after this many days of writes. */
+export const NO_TTL_STORAGE_DAYS = 365;
+
 export interface Traffic {
   requestsPerMinute: number;
   regions: number;
@@ -118,7 +121,9 @@ export interface Traffic {
   billedDurationMs: number;
   /** How the duration was come by, for the table. */
   durationSource: string;
+  /** 0: items never expire (what MRSC needs); the storage line then shows a year of writes. */
   ttlDays: number;
+  tableConsistency: "MREC" | "MRSC";
   healthCheckIntervalSeconds: number;
   logRetentionDays: number;
   /** Measured: the function's JSON log line per request, from the local cloud's log. */
@@ -165,6 +170,7 @@ export const DEFAULT_TRAFFIC: Omit<Traffic, "requestsPerMinute" | "billedDuratio
   monitoringInstanceType: "t4g.small",
   prometheusVolumeGb: 20,
   ttlDays: 30,
+  tableConsistency: "MREC",
   healthCheckIntervalSeconds: 10,
   logRetentionDays: 30,
   functionLogBytes: 288,
@@ -190,6 +196,7 @@ export function trafficFor(stack: string, requestsPerMinute?: number, overrides:
     monitoringInstanceType: config.monitoringInstanceType,
     prometheusVolumeGb: config.prometheusVolumeGb,
     ttlDays: config.tableTtlDays,
+    tableConsistency: config.tableConsistency,
     healthCheckIntervalSeconds: config.healthCheckIntervalSeconds,
     logRetentionDays: config.logRetentionDays,
     ...overrides,
@@ -273,9 +280,12 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
     "",
     ((writes * writeUnits) / 1e6) * ddb.usdPerMillionWriteRequestUnits,
   );
+  // MRSC: each write is copied synchronously to the other replicas. AWS prices it in replicated
+  // write units like MREC (on paper: https://aws.amazon.com/dynamodb/pricing/on-demand/, "Global
+  // tables"); a witness holds no table and is left out (docs/COSTS.md, the strong stack).
   add(
     "DynamoDB",
-    `replicated writes (to ${regions - 1} other region${regions > 2 ? "s" : ""})`,
+    `replicated writes (to ${regions - 1} other region${regions > 2 ? "s" : ""}${traffic.tableConsistency === "MRSC" ? ", synchronously: MRSC" : ""})`,
     writes * writeUnits * (regions - 1),
     "",
     ((writes * writeUnits * (regions - 1)) / 1e6) * ddb.usdPerMillionReplicatedWriteRequestUnits,
@@ -283,13 +293,14 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
   // TTL deletes are free where they happen, but each is a replicated write in every other replica
   // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-global-table-design.prescriptive-guidance.throughput.html).
   // In a steady month as many items expire as are written.
-  add(
-    "DynamoDB",
-    `replicated TTL deletes (every item expires after ${traffic.ttlDays} days; each delete is replicated to ${regions - 1} other region${regions > 2 ? "s" : ""})`,
-    writes * (regions - 1),
-    "",
-    ((writes * (regions - 1)) / 1e6) * ddb.usdPerMillionReplicatedWriteRequestUnits,
-  );
+  if (traffic.ttlDays > 0)
+    add(
+      "DynamoDB",
+      `replicated TTL deletes (every item expires after ${traffic.ttlDays} days; each delete is replicated to ${regions - 1} other region${regions > 2 ? "s" : ""})`,
+      writes * (regions - 1),
+      "",
+      ((writes * (regions - 1)) / 1e6) * ddb.usdPerMillionReplicatedWriteRequestUnits,
+    );
   if (reads > 0)
     add(
       "DynamoDB",
@@ -299,11 +310,14 @@ export function monthlyCost(traffic: Traffic, prices: Prices): CostLine[] {
       (reads / 1e6) * ddb.usdPerMillionReadRequestUnits,
     );
   // Health checks read the sentinel at most once per 5 s per instance: negligible, left out.
-  const storedItems = (writes / prices.hoursPerMonth / 3600) * traffic.ttlDays * 86_400;
+  const keptDays = traffic.ttlDays > 0 ? traffic.ttlDays : NO_TTL_STORAGE_DAYS;
+  const storedItems = (writes / prices.hoursPerMonth / 3600) * keptDays * 86_400;
   const storedGbPerReplica = (storedItems * (traffic.itemBytes + 100)) / GB;
   add(
     "DynamoDB",
-    `storage: ${fmt(storedItems)} items × ${traffic.itemBytes + 100} B for ${traffic.ttlDays} days, × ${regions} replicas`,
+    traffic.ttlDays > 0
+      ? `storage: ${fmt(storedItems)} items × ${traffic.itemBytes + 100} B for ${traffic.ttlDays} days, × ${regions} replicas`
+      : `storage without TTL, after ${NO_TTL_STORAGE_DAYS} days of writes (it grows every month): ${fmt(storedItems)} items × ${traffic.itemBytes + 100} B, × ${regions} replicas`,
     storedGbPerReplica * regions,
     " GB",
     storedGbPerReplica * regions * ddb.usdPerGbMonthStorage,

@@ -39,6 +39,7 @@ const bundle = new pulumi.asset.AssetArchive({
 const table = new GlobalTable("calculations", {
   regions: config.regions,
   consistency: config.tableConsistency,
+  ttlEnabled: config.tableTtlDays > 0,
   ...(config.tableWitnessRegion !== undefined && { witnessRegion: config.tableWitnessRegion }),
   tags,
 });

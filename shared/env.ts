@@ -19,11 +19,13 @@ export const schema = z.object({
   CALCBURST_REGION_DISABLED: z.optional(
     z.enum(["true", "false"], { error: "CALCBURST_REGION_DISABLED must be true or false" }),
   ),
-  /** Days an item lives before DynamoDB TTL removes it (the stack's tableTtlDays); 30 when unset. */
+  /** Days an item lives before DynamoDB TTL removes it (the stack's tableTtlDays; 0: never); 30 when unset. */
   CALCBURST_TTL_DAYS: z.optional(
-    z
-      .string()
-      .check(z.regex(/^[1-9]\d{0,3}$/, { error: "CALCBURST_TTL_DAYS must be a whole number of days, 1 to 9999" })),
+    z.string().check(
+      z.regex(/^(0|[1-9]\d{0,3})$/, {
+        error: "CALCBURST_TTL_DAYS must be a whole number of days, 0 (never) to 9999",
+      }),
+    ),
   ),
   /**
    * How long /health reuses its data check; 5000 when unset. The local cloud shrinks it with

@@ -18,6 +18,10 @@ export const PROBLEM_TYPES = {
     status: 409,
     title: "The idempotency key was already used with a different request",
   },
+  "replicated-write-conflict": {
+    status: 409,
+    title: "Another region is writing this key at the same moment",
+  },
   "payload-too-large": { status: 413, title: "The request body is too large" },
   "unsupported-media-type": { status: 415, title: "The request body must be application/json" },
   "region-unhealthy": { status: 503, title: "This region is not serving" },

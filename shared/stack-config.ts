@@ -160,8 +160,11 @@ export const schema = z
       ),
       30,
     ),
-    /** Items expire this many days after they are written (DynamoDB TTL on `expiresAt`). */
-    tableTtlDays: z._default(integerBetween("tableTtlDays", 1, 3650, "the item time to live"), 30),
+    /**
+     * Items expire this many days after they are written (DynamoDB TTL on `expiresAt`). 0: items
+     * never expire and the table has no TTL, which MRSC requires (docs/CONSISTENCY.md#ttl).
+     */
+    tableTtlDays: z._default(integerBetween("tableTtlDays", 0, 3650, "the item time to live; 0 for none"), 30),
     /** MREC (eventual, last writer wins) or MRSC (strong; AWS supports no TTL with it). */
     tableConsistency: z._default(z.enum(["MREC", "MRSC"], { error: "tableConsistency must be MREC or MRSC" }), "MREC"),
     /** MRSC only: the region that holds the witness when `regions` lists exactly two. */
@@ -342,13 +345,8 @@ export const schema = z
           message: `lambdaReservedConcurrency ${config.lambdaReservedConcurrency} cannot carry peakRequestsPerSecond ${config.peakRequestsPerSecond}: at the ${config.latencyObjectiveMs} ms latency objective that takes ${needed} concurrent executions. Raise it, or leave it out (it defaults to what the stage throttle needs)`,
         });
       }
-      if (config.tableConsistency === "MRSC") {
-        context.addIssue({
-          code: "custom",
-          path: ["tableConsistency"],
-          message:
-            "tableConsistency MRSC cannot be combined with the item TTL (tableTtlDays): AWS supports no TTL on multi-Region strongly consistent tables. Keep MREC",
-        });
+      for (const problem of tableConsistencyProblems(config)) {
+        context.addIssue({ code: "custom", path: [problem.key], message: problem.message });
       }
     }),
   );
@@ -381,6 +379,79 @@ export type StackConfig = Omit<
 const RETIRED_KEYS: Readonly<Record<string, string>> = {
   recordTtlSeconds: `recordTtlSeconds is not a stack key: the latency records are aliases, which carry no TTL of their own (Route 53 answers with the alias target's); remove it. The local cloud assumes ${ALIAS_TARGET_TTL_SECONDS} s`,
 };
+
+/**
+ * The region sets an MRSC table's replicas and witness must all come from (on paper:
+ * https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_dynamodb.CfnGlobalTable.GlobalTableWitnessProperty.html).
+ */
+export const MRSC_REGION_SETS: Readonly<Record<string, readonly string[]>> = {
+  US: ["us-east-1", "us-east-2", "us-west-2"],
+  EU: ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"],
+  AP: ["ap-northeast-1", "ap-northeast-2", "ap-northeast-3"],
+};
+
+/** What AWS would refuse about a table's consistency mode: the config check and the policy pack share it. */
+export interface TableLayout {
+  tableConsistency: "MREC" | "MRSC";
+  regions: readonly string[];
+  tableWitnessRegion?: string | undefined;
+  tableTtlDays: number;
+}
+
+/**
+ * MRSC takes exactly three replicas, or two and a witness, all in one region set, and no TTL;
+ * a witness belongs to MRSC only. Each problem names the key to change.
+ */
+export function tableConsistencyProblems(layout: TableLayout): { key: string; message: string }[] {
+  const problems: { key: string; message: string }[] = [];
+  const witness = layout.tableWitnessRegion;
+  if (layout.tableConsistency === "MREC") {
+    if (witness !== undefined) {
+      problems.push({
+        key: "tableWitnessRegion",
+        message: `tableWitnessRegion ${witness} is for MRSC tables only; remove it, or set tableConsistency: MRSC`,
+      });
+    }
+    return problems;
+  }
+  if (layout.tableTtlDays !== 0) {
+    problems.push({
+      key: "tableTtlDays",
+      message: `tableConsistency MRSC cannot be combined with the item TTL (tableTtlDays ${layout.tableTtlDays}): AWS supports no TTL on multi-Region strongly consistent tables. Set tableTtlDays: 0 (items never expire), or keep MREC`,
+    });
+  }
+  const count = layout.regions.length;
+  if (witness === undefined && count !== 3) {
+    problems.push({
+      key: "regions",
+      message: `tableConsistency MRSC needs exactly three regions, or two and a tableWitnessRegion; the stack lists ${count}`,
+    });
+  }
+  if (witness !== undefined && count !== 2) {
+    problems.push({
+      key: "tableWitnessRegion",
+      message: `tableWitnessRegion goes with exactly two regions (two replicas and the witness); the stack lists ${count}`,
+    });
+  }
+  if (witness !== undefined && layout.regions.includes(witness)) {
+    problems.push({
+      key: "tableWitnessRegion",
+      message: `tableWitnessRegion ${witness} is one of the regions: the witness must be a region without a replica`,
+    });
+  }
+  const all = [...layout.regions, ...(witness === undefined ? [] : [witness])];
+  const inOneSet = Object.values(MRSC_REGION_SETS).some((set) => all.every((region) => set.includes(region)));
+  if (!inOneSet) {
+    const sets = Object.entries(MRSC_REGION_SETS)
+      .map(([name, set]) => `${name}: ${set.join(", ")}`)
+      .join("; ");
+    problems.push({
+      key: "regions",
+      message: `tableConsistency MRSC needs every replica and the witness in one region set (${sets}); ${all.join(", ")} are not`,
+    });
+  }
+  return problems;
+}
 
 /** Local cloud RTT to a region from a client in it, and to every other region, when the stack gives none. */
 const DEFAULT_LATENCY_MS = { sameRegion: 10, otherRegion: 100 };

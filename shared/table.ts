@@ -52,7 +52,14 @@ export interface CalculationItem {
   requestHash: string;
 }
 
+/**
+ * The expiry of an item on a table without TTL (tableTtlDays 0, what MRSC needs): 9999-12-31,
+ * so every rule that reads `expiresAt` (a live item, a free key) holds unchanged.
+ */
+export const NEVER_EXPIRES = 253_402_300_799;
+
 export function expiresAtFor(nowMs: number, ttlDays: number = TABLE.ttlDays): number {
+  if (ttlDays === 0) return NEVER_EXPIRES;
   return Math.floor(nowMs / 1000) + ttlDays * 24 * 60 * 60;
 }
 

@@ -86,6 +86,16 @@ export function conflictProblem(item: CalculationItem, existing: CalculationItem
   };
 }
 
+/** The 409 for a write that met another region's write of the same id (MRSC only). */
+export function replicatedConflictProblem(item: CalculationItem): ProblemInit {
+  return {
+    slug: "replicated-write-conflict",
+    detail: `Another region was writing key ${JSON.stringify(item.id)} at the same moment, and only one write of a key can win. Retry with the same key: the retry returns the stored calculation if it is this request, or 409 idempotency-conflict if it is another.`,
+    headers: { "retry-after": "1" },
+    extensions: { id: item.id },
+  };
+}
+
 /** The validated Idempotency-Key header, if any. */
 export function idempotencyKeyOf(event: APIGatewayProxyEventV2): string | undefined {
   const key = header(event, "idempotency-key");

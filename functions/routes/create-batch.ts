@@ -3,7 +3,13 @@ import { PROBLEM_TYPES } from "../../shared/problem.js";
 import type { BatchItemResult } from "../../shared/responses.js";
 import type { CalculationItem } from "../../shared/table.js";
 import { header, issuesToErrors, ProblemError, problemBody, readJsonBody, validationProblem } from "../http.js";
-import { conflictProblem, type KeyLocation, prepareCalculation, toCalculation } from "./calculation.js";
+import {
+  conflictProblem,
+  type KeyLocation,
+  prepareCalculation,
+  replicatedConflictProblem,
+  toCalculation,
+} from "./calculation.js";
 import type { Route, RouteDependencies } from "./route.js";
 
 const itemIdAt = (index: number): KeyLocation => ({ pointer: `/items/${index}/id` });
@@ -64,7 +70,11 @@ export function createBatchRoute(deps: RouteDependencies): Route {
 
       const outcomes = await deps.store.putEachIfAbsent(toWrite.map((entry) => entry.item));
       for (const { index, item } of toWrite) {
-        const outcome = outcomes.get(item.id) ?? { created: false, unacknowledged: "not attempted" };
+        const outcome = outcomes.get(item.id) ?? {
+          created: false,
+          unacknowledged: "not attempted",
+          replicatedConflict: false,
+        };
         if (outcome.created) {
           results[index] = { index, status: 201, calculation: toCalculation(item) };
         } else if ("existing" in outcome) {
@@ -72,6 +82,9 @@ export function createBatchRoute(deps: RouteDependencies): Route {
             outcome.existing.requestHash === item.requestHash
               ? { index, status: 200, calculation: toCalculation(outcome.existing) }
               : { index, status: 409, problem: problemBody(conflictProblem(item, outcome.existing, itemIdAt(index))) };
+        } else if (outcome.replicatedConflict) {
+          facts.error ??= outcome.unacknowledged;
+          results[index] = { index, status: 409, problem: problemBody(replicatedConflictProblem(item)) };
         } else {
           facts.error ??= outcome.unacknowledged;
           results[index] = {

@@ -1,8 +1,14 @@
 import { OPERATION_ARITY } from "../../shared/operations.js";
 import { describeError } from "../commons/errors.js";
 import { ProblemError, readJsonBody } from "../http.js";
-import type { PutOutcome } from "../store.js";
-import { conflictProblem, idempotencyKeyOf, prepareCalculation, toCalculation } from "./calculation.js";
+import { isReplicatedWriteConflict, type PutOutcome } from "../store.js";
+import {
+  conflictProblem,
+  idempotencyKeyOf,
+  prepareCalculation,
+  replicatedConflictProblem,
+  toCalculation,
+} from "./calculation.js";
 import type { Route, RouteDependencies } from "./route.js";
 
 /**
@@ -25,6 +31,7 @@ export function createCalculationRoute(deps: RouteDependencies): Route {
         outcome = await deps.store.putIfAbsent(item);
       } catch (error) {
         facts.error = describeError(error);
+        if (isReplicatedWriteConflict(error)) throw new ProblemError(replicatedConflictProblem(item));
         throw new ProblemError({
           slug: "write-not-acknowledged",
           detail: `DynamoDB did not acknowledge the write, so nothing is promised. Retry with Idempotency-Key ${JSON.stringify(item.id)}: a retry cannot create a duplicate.`,

@@ -173,6 +173,56 @@ export const tableEncryption: ResourceValidationPolicy = {
   },
 };
 
+/**
+ * MRSC's region sets. The pack imports nothing (see CAPACITY_TAGS), so this is a copy of
+ * shared/stack-config.ts's MRSC_REGION_SETS; infra/test/policy-mrsc.test.ts holds the two equal.
+ */
+export const MRSC_REGION_SETS_COPY: readonly (readonly string[])[] = [
+  ["us-east-1", "us-east-2", "us-west-2"],
+  ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"],
+  ["ap-northeast-1", "ap-northeast-2", "ap-northeast-3"],
+];
+
+export const tableStrongConsistency: ResourceValidationPolicy = {
+  name: "dynamodb-mrsc-shape",
+  description:
+    "A multi-Region strongly consistent table is what AWS accepts: every replica STRONG, three regions or two and a witness, all in one region set, no TTL; a witness only with MRSC.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== TYPES.table) return;
+    const replicas = (args.props.replicas ?? []) as { regionName?: string; consistencyMode?: string }[];
+    const witness = (args.props.globalTableWitness as { regionName?: string } | undefined)?.regionName;
+    const strong = replicas.filter((replica) => replica.consistencyMode === "STRONG").length;
+    if (strong === 0) {
+      if (witness !== undefined)
+        reportViolation(`${args.name}: a global table witness (${witness}) needs MRSC replicas`);
+      return;
+    }
+    if (strong !== replicas.length) {
+      reportViolation(
+        `${args.name}: ${strong} of ${replicas.length} replicas are STRONG; MRSC takes every replica or none`,
+      );
+    }
+    if ((args.props.ttl as { enabled?: boolean } | undefined)?.enabled === true) {
+      reportViolation(`${args.name}: TTL is on, and AWS supports no TTL on an MRSC table`);
+    }
+    const regions = [args.props.region as string | undefined, ...replicas.map((replica) => replica.regionName)].filter(
+      (region): region is string => region !== undefined,
+    );
+    const layoutAccepted =
+      witness === undefined ? regions.length === 3 : regions.length === 2 && !regions.includes(witness);
+    if (!layoutAccepted) {
+      reportViolation(
+        `${args.name}: MRSC needs three regions, or two and a witness in another region; it has ${regions.join(", ")}${witness === undefined ? "" : ` and witness ${witness}`}`,
+      );
+    }
+    const all = [...regions, ...(witness === undefined ? [] : [witness])];
+    if (!MRSC_REGION_SETS_COPY.some((set) => all.every((region) => set.includes(region)))) {
+      reportViolation(`${args.name}: ${all.join(", ")} are not in one MRSC region set (US, EU or AP)`);
+    }
+  },
+};
+
 export const domainTls12: ResourceValidationPolicy = {
   name: "api-domain-tls-1-2",
   description: "Every API custom domain enforces TLS 1.2.",
@@ -495,6 +545,7 @@ export const releasesThroughTheLiveAlias: StackValidationPolicy = {
 };
 
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+  tableStrongConsistency,
   noDynamoDbWildcards,
   tablePointInTimeRecovery,
   tableEncryption,

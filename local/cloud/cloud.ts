@@ -3,6 +3,7 @@ import path from "node:path";
 import { DEFAULT_HEALTH_CACHE_MS, DEFAULT_METRICS_FLUSH_INTERVAL_MS } from "../../shared/env.js";
 import type { LiveAlias, RegionFunction } from "../../shared/function-versions.js";
 import { type StackConfig, scaledMs } from "../../shared/stack-config.js";
+import type { MajoritySettings } from "../data/majority.js";
 import { freePort, startDynamoDbLocal } from "../dynamodb/launcher.js";
 import { countItems, ensureCalculationsTable } from "../dynamodb/tables.js";
 import type { MonitoringBinaries } from "../monitoring/binaries.js";
@@ -181,7 +182,9 @@ export class LocalCloud {
       function: this.functions.routing(runtime.region),
       tableName: TABLE_NAME,
       dynamodbEndpoint: this.options.bypassDataEndpoint ? upstream : `http://127.0.0.1:${runtime.dataPort}`,
-      ...(!this.options.bypassDataEndpoint && { dataEndpoint: { port: runtime.dataPort, upstream } }),
+      ...(!this.options.bypassDataEndpoint && {
+        dataEndpoint: { port: runtime.dataPort, upstream, ...this.majoritySettings(runtime) },
+      }),
       timeoutMs: config.lambdaTimeoutSeconds * 1000,
       concurrency: config.lambdaReservedConcurrency,
       throttleRatePerSecond: config.apiThrottlingRateLimit,
@@ -196,6 +199,15 @@ export class LocalCloud {
     };
   }
 
+  /** MRSC: the other regions' data endpoints, which every write and strongly consistent read needs a majority of. */
+  private majoritySettings(runtime: Pick<RegionRuntime, "region" | "faults">): { majority?: MajoritySettings } {
+    if (this.options.config.tableConsistency !== "MRSC") return {};
+    const peers = [...this.regions.values()]
+      .filter((other) => other.region !== runtime.region)
+      .map((other) => ({ region: other.region, url: `http://127.0.0.1:${other.dataPort}` }));
+    return { majority: { peers, tableName: TABLE_NAME, isolated: runtime.faults.has("isolate") } };
+  }
+
   private remoteWrite(region: string): { remoteWriteUrl?: string } {
     const url = this.monitoring?.state?.regional[region]?.remoteWrite;
     return url === undefined ? {} : { remoteWriteUrl: url };
@@ -204,7 +216,8 @@ export class LocalCloud {
   private replicatorSettings(): ReplicatorSettings {
     return {
       port: this.replicatorPort,
-      replicas: [...this.regions.values()].map((runtime) => ({
+      // MRSC replicates synchronously in the data endpoints: nothing is left to replicate later.
+      replicas: (this.options.config.tableConsistency === "MRSC" ? [] : [...this.regions.values()]).map((runtime) => ({
         region: runtime.region,
         endpoint: this.dynamodbEndpoint(runtime),
         tableName: TABLE_NAME,
@@ -265,6 +278,16 @@ export class LocalCloud {
 
   async start(): Promise<void> {
     const { config } = this.options;
+    if (config.tableConsistency === "MRSC" && config.tableWitnessRegion !== undefined) {
+      throw new Error(
+        `the local cloud runs MRSC with three regions; a witness (tableWitnessRegion ${config.tableWitnessRegion}) is not emulated: list three regions (docs/CONSISTENCY.md#limits)`,
+      );
+    }
+    if (config.tableConsistency === "MRSC" && this.options.bypassDataEndpoint === true) {
+      throw new Error(
+        "MRSC lives in the data endpoints: the benchmark mode that bypasses them cannot run an MRSC stack",
+      );
+    }
     this.readyDeadline = Date.now() + this.readyTimeoutMs;
     const remainingMs = () => this.remainingReadyMs();
     // Each run starts with empty logs; a restarted child appends to its own.

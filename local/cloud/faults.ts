@@ -37,6 +37,8 @@ export async function injectFault(target: FaultTarget, mode: FaultMode): Promise
       return `${region}'s kill switch CALCBURST_REGION_DISABLED is on`;
     case "isolate":
       await target.replicator?.request({ type: "isolate", region }).catch(() => undefined);
+      // Under MRSC the regions' data endpoints call each other; a restarted API reads it from its settings.
+      if (target.apiProcess.pid !== undefined) await target.api.request({ type: "set-isolated", isolated: true });
       return `${region} is cut off from the router and from replication; its own API and data keep running`;
     case "crash": {
       const pid = target.dynamodb.signal("SIGKILL");
@@ -52,6 +54,7 @@ export async function liftFaults(target: FaultTarget, faults: ReadonlySet<FaultM
   const restored: string[] = [];
   if (faults.has("isolate")) {
     await target.replicator?.request({ type: "rejoin", region: target.region }).catch(() => undefined);
+    if (target.apiProcess.pid !== undefined) await target.api.request({ type: "set-isolated", isolated: false });
     restored.push("reconnected");
   }
   if (faults.has("data")) {

@@ -1,3 +1,5 @@
+import type { MajoritySettings } from "../data/majority.js";
+
 /**
  * Messages between the local cloud's supervisor and its node children (region APIs and the
  * replicator), over the IPC channel `fork` opens. The channel doubles as a watchdog: a child
@@ -19,7 +21,7 @@ export interface RegionSettings {
    * The region's data endpoint, hosted in this process: it is only ever called by this region's
    * function, so it lives and dies with it, and a write costs no extra process hop.
    */
-  dataEndpoint?: { port: number; upstream: string };
+  dataEndpoint?: { port: number; upstream: string; majority?: MajoritySettings };
   timeoutMs: number;
   concurrency: number;
   throttleRatePerSecond: number;
@@ -59,7 +61,9 @@ export type SupervisorOrder =
   /** The `live` alias moved: what Lambda's UpdateAlias does. */
   | { type: "set-alias"; routing: AliasRouting }
   | { type: "isolate"; region: string }
-  | { type: "rejoin"; region: string };
+  | { type: "rejoin"; region: string }
+  /** MRSC: the region's data endpoint is cut off from the other regions', or rejoins them. */
+  | { type: "set-isolated"; isolated: boolean };
 
 /** An order as sent: its id comes back with the answer, so concurrent orders cannot cross. */
 export type SupervisorMessage = SupervisorOrder & { requestId: number };

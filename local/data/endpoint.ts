@@ -9,6 +9,7 @@ import {
 import type { AddressInfo } from "node:net";
 import { TextDecoder } from "node:util";
 import { crc32 } from "node:zlib";
+import { MajorityReplication, type MajoritySettings, PEER_PATH, parsePeerRequest } from "./majority.js";
 import {
   ApplyClock,
   hideStamps,
@@ -37,7 +38,18 @@ export interface DataEndpointOptions {
   /** 0 for any free port. */
   port: number;
   clock?: ApplyClock;
+  /** MRSC: writes and strongly consistent reads need a majority of the regions (local/data/majority.ts). */
+  majority?: MajoritySettings;
 }
+
+/** What an MRSC table's local endpoint refuses: what it cannot coordinate item by item. */
+const MRSC_REFUSED = new Set([
+  "DeleteItem",
+  "BatchWriteItem",
+  "TransactWriteItems",
+  "TransactGetItems",
+  "ExecuteTransaction",
+]);
 
 /** DynamoDB Local's answer, whole. */
 interface Upstream {
@@ -49,6 +61,8 @@ interface Upstream {
 export interface DataEndpoint {
   url: string;
   port: number;
+  /** MRSC only: cut this region off from the others, or rejoin them. */
+  setIsolated(isolated: boolean): void;
   close(): Promise<void>;
 }
 
@@ -120,6 +134,64 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
     });
   }
 
+  /** One call of this endpoint's own to DynamoDB Local (the MRSC protocol's reads and copies). */
+  function callUpstream(operation: string, body: Record<string, unknown>) {
+    return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      const payload = Buffer.from(JSON.stringify(body));
+      const call = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: "POST",
+          path: "/",
+          agent,
+          headers: {
+            "content-type": "application/x-amz-json-1.0",
+            "x-amz-target": `DynamoDB_20120810.${operation}`,
+            // DynamoDB Local runs with -sharedDb: any credentials reach the same tables.
+            authorization: `AWS4-HMAC-SHA256 Credential=local/20250101/${options.region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+            "content-length": String(payload.length),
+          },
+          timeout: 5000,
+        },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => parts.push(chunk));
+          answer.on("error", reject);
+          answer.on("end", () =>
+            resolve({ status: answer.statusCode ?? 502, body: objectOf(Buffer.concat(parts)) ?? {} }),
+          );
+        },
+      );
+      call.on("timeout", () => call.destroy(new Error("DynamoDB Local did not answer in time")));
+      call.on("error", reject);
+      call.end(payload);
+    });
+  }
+
+  const majority =
+    options.majority === undefined
+      ? undefined
+      : new MajorityReplication(options.region, options.majority, callUpstream, clock);
+
+  /** Another region's MRSC call: answered, or refused while this region is cut off. */
+  async function handlePeer(request: IncomingMessage, response: ServerResponse, raw: Buffer): Promise<void> {
+    const op = (request.url ?? "").slice(PEER_PATH.length);
+    const parsed = majority === undefined ? undefined : parsePeerRequest(op, objectOf(raw));
+    if (majority === undefined || parsed === undefined) {
+      response.writeHead(404, { "content-type": "application/json" }).end("{}");
+      return;
+    }
+    const answer = await majority.answerPeer(parsed);
+    if (answer === undefined) {
+      response.destroy();
+      return;
+    }
+    const body = JSON.stringify(answer);
+    response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    response.end(body);
+  }
+
   /** What to do with a request: pass it on as it came, refuse it, or stamp and order its writes. */
   type Plan = { kind: "pass" } | { kind: "refuse"; refusal: Refusal } | { kind: "write"; write: StampedWrite };
 
@@ -169,19 +241,46 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
     response.once("close", () => {
       if (!response.writableFinished) abandoned.abort();
     });
+    if ((request.url ?? "").startsWith(PEER_PATH)) return handlePeer(request, response, raw);
     const operation = String(request.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
+    if (majority !== undefined && MRSC_REFUSED.has(operation)) {
+      return replyError(
+        response,
+        400,
+        "ValidationException",
+        `${operation} is not supported on the local cloud's MRSC table: it coordinates PutItem, UpdateItem and GetItem item by item`,
+      );
+    }
     const planned = plan(operation, raw);
     if (planned.kind === "refuse") return replyError(response, 400, planned.refusal.type, planned.refusal.message);
     let answer: Upstream;
     let payload: Buffer;
     if (planned.kind === "write") {
-      const outcome = await sendStamped(request, planned.write, abandoned.signal);
-      if (outcome === "gave up") {
+      const write = planned.write;
+      const applyHere = async () => {
+        const outcome = await sendStamped(request, write, abandoned.signal);
+        return outcome === "gave up" ? { status: 500, outcome } : { status: outcome.answer.status, outcome };
+      };
+      const itemKey = majority === undefined ? undefined : MajorityReplication.itemKeyOf(operation, write.request);
+      if (majority !== undefined && itemKey === undefined) {
+        return replyError(response, 400, "ValidationException", "the local MRSC table needs the item's key");
+      }
+      const result =
+        majority === undefined || itemKey === undefined ? await applyHere() : await majority.write(itemKey, applyHere);
+      if ("type" in result) return replyError(response, result.status, result.type, result.message);
+      if (result.outcome === "gave up") {
         return replyError(response, 500, "InternalServerError", "later writes of the item kept landing first; retry");
       }
-      ({ answer, payload } = outcome);
+      ({ answer, payload } = result.outcome);
     } else {
-      answer = await forward(request, raw, abandoned.signal);
+      const body = majority !== undefined && operation === "GetItem" ? objectOf(raw) : undefined;
+      const itemKey = body?.ConsistentRead === true ? MajorityReplication.itemKeyOf(operation, body) : undefined;
+      const read =
+        majority === undefined || itemKey === undefined
+          ? await forward(request, raw, abandoned.signal)
+          : await majority.read(itemKey, () => forward(request, raw, abandoned.signal));
+      if ("type" in read) return replyError(response, read.status, read.type, read.message);
+      answer = read;
       payload = answer.payload;
     }
     if (payload.includes(STAMP_MARKER)) {
@@ -260,8 +359,10 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    setIsolated: (isolated) => majority?.setIsolated(isolated),
     close: () =>
       new Promise((resolve) => {
+        majority?.close();
         server.closeAllConnections();
         server.close(() => resolve());
         agent.destroy();

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   const target =
     flags.target === "aws" ? awsTarget(config, flags.stack) : localTarget(config, path.resolve(flags["state-dir"]));
   const progress = (line: string) => console.log(line);
+  const strongConsistency = config.tableConsistency === "MRSC";
 
   const report: DrillReport =
     mode === "bad-release"
@@ -80,9 +81,10 @@ async function main(): Promise<void> {
           progress,
         })
       : mode === "conflict"
-        ? await runConflictDrill(target, { stack: flags.stack, pairsPerPairing: pairs, progress })
+        ? await runConflictDrill(target, { stack: flags.stack, pairsPerPairing: pairs, strongConsistency, progress })
         : await runDrill(target, {
             stack: flags.stack,
+            strongConsistency,
             region: flags.region ?? "",
             mode,
             ...(outageSeconds !== undefined && { outageMs: outageSeconds * 1000 }),

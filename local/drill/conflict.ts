@@ -12,6 +12,8 @@ export interface ConflictDrillOptions {
   pairsPerPairing?: number;
   /** How long the read-back retries a region that answers neither 200 nor 404 (default 30 s). */
   readBackMs?: number;
+  /** An MRSC stack: no cross-region pair may be acknowledged twice, so none can be superseded. */
+  strongConsistency?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -204,6 +206,12 @@ export async function runConflictDrill(target: DrillTarget, options: ConflictDri
   }
   if (divergence.divergentItems > 0) verdicts.push(`${divergence.divergentItems} items differ between regions`);
   else if (divergence.reason !== null) verdicts.push(`convergence not verified: ${divergence.reason}`);
+  const crossBoth = sum("cross-region", "bothAcknowledged");
+  if (options.strongConsistency === true && crossBoth > 0) {
+    verdicts.push(
+      `${crossBoth} cross-region pairs were both acknowledged (${crossSuperseded} superseded): MRSC promises one`,
+    );
+  }
 
   const at = (ms: number) => new Date(startedAt + ms).toISOString();
   const report: ConflictReport = {
@@ -223,7 +231,7 @@ export async function runConflictDrill(target: DrillTarget, options: ConflictDri
       sameRegionAcknowledgedLost: sameRegionLost,
       sameRegionLostIds: sameRegionLostIds.slice(0, 50),
       crossRegionAcknowledgedSuperseded: crossSuperseded,
-      crossRegionBothAcknowledged: sum("cross-region", "bothAcknowledged"),
+      crossRegionBothAcknowledged: crossBoth,
       unreadableIds: unreadableIds.slice(0, 50),
       divergence,
     },

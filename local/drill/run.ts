@@ -18,6 +18,8 @@ export interface DrillOptions {
   outageMs?: number;
   /** Traffic before the injection, to see the steady state. */
   baselineMs?: number;
+  /** An MRSC stack: its promise of RPO 0 becomes a verdict. */
+  strongConsistency?: boolean;
   progress?: (line: string) => void;
   now?: () => number;
 }
@@ -178,6 +180,10 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   if (lost.length > 0)
     verdicts.push(`${lost.length} acknowledged writes are missing from a region, or changed, after the restore`);
   if (!returned) verdicts.push("traffic did not return to latency routing after the restore");
+  if (options.strongConsistency === true && exposed.length > 0)
+    verdicts.push(
+      `${exposed.length} acknowledged writes were not readable elsewhere during the outage: MRSC promises RPO 0`,
+    );
   if (divergence.divergentItems > 0) verdicts.push(`${divergence.divergentItems} items differ between regions`);
   else if (divergence.reason !== null) verdicts.push(`convergence not verified: ${divergence.reason}`);
   const bystanders = [...new Set(unhealthy.filter((one) => one.region !== region).map((one) => one.region))];

@@ -73,6 +73,9 @@ async function main(): Promise<void> {
       } catch (error) {
         send({ type: "answer", requestId: message.requestId, error: String(error) });
       }
+    } else if (message.type === "set-isolated") {
+      dataEndpoint?.setIsolated(message.isolated);
+      send({ type: "answer", requestId: message.requestId });
     } else if (message.type === "stats") {
       send({
         type: "answer",

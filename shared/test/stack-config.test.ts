@@ -86,7 +86,9 @@ describe("stack config", () => {
   });
 
   it("names the stacks there are when one does not exist", () => {
-    expect(() => loadStack("qa")).toThrow(/no stack file Pulumi\.qa\.yaml: the stacks here are global3, prod, staging/);
+    expect(() => loadStack("qa")).toThrow(
+      /no stack file Pulumi\.qa\.yaml: the stacks here are global3, prod, staging, strong/,
+    );
   });
 
   it.each(listStacks())(
