@@ -1,8 +1,8 @@
 /**
  * The CI bootstrap (its own Pulumi project: infra/bootstrap/Pulumi.yaml). It is apart from the
  * main program because:
- *  - GitHub's OIDC provider is one per account and URL, and staging, prod and global3 share an
- *    account: three stacks of the main program would each try to create it;
+ *  - GitHub's OIDC provider is one per account and URL, and staging, prod, global3 and strong
+ *    share an account: every stack of the main program would try to create it;
  *  - the deploy roles must exist before CI can run the main program's first `pulumi up`;
  *  - a role that deploys the program which defines its own permissions could widen them itself.
  * A person with IAM rights deploys it once per account; CI never runs it.
