@@ -1,31 +1,21 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ConflictReport, type FailoverReport, schema } from "../../shared/drill-report.js";
 import { loadStack } from "../../shared/stack-file.js";
 import { runConflictDrill } from "../drill/conflict.js";
 import { localTarget } from "../drill/local-target.js";
 import type { DrillTarget } from "../drill/target.js";
 import { ROOT, useCloud } from "./support/cloud.js";
+import { runDrillCli, useDrillOutput } from "./support/drill.js";
 
 // What npm run drill concludes when the outcome is not a clean failover: a fault lifted too soon,
 // writers racing on shared ids (the conflict drill), a region that answers 503 or never reads an id
 // back, and the runs it refuses before touching anything. The failover modes: drill.test.ts.
 
 const cloud = useCloud(0.05);
-const output = mkdtempSync(path.join(tmpdir(), "calcburst-drills-"));
-afterAll(() => rmSync(output, { recursive: true, force: true }));
-
-function drill(...args: string[]) {
-  const run = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "local/drill/cli.ts", "--state-dir", cloud().stateDirectory, ...args],
-    { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-  );
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const output = useDrillOutput();
+const drill = (...args: string[]) => runDrillCli(cloud().stateDirectory, ...args);
 
 describe("npm run drill's verdicts, the conflict drill and its refusals", () => {
   it("fails, exit 1, when the fault is lifted before the clients could move", () => {

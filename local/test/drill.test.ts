@@ -1,10 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FAILOVER_MODES, type FailoverReport, SELF_HEALING_MODES, schema } from "../../shared/drill-report.js";
-import { ROOT, useCloud } from "./support/cloud.js";
+import { useCloud } from "./support/cloud.js";
+import { runDrillCli, useDrillOutput } from "./support/drill.js";
 
 // The failover drills as a user runs them (npm run drill's command) against a running local cloud,
 // time-scaled: every failover mode, each checked against its own budget, with every write read
@@ -12,17 +11,8 @@ import { ROOT, useCloud } from "./support/cloud.js";
 // and the refusals are in drill-verdicts.test.ts, so the two files share the suite's two workers.
 
 const cloud = useCloud(0.05);
-const output = mkdtempSync(path.join(tmpdir(), "calcburst-drills-"));
-afterAll(() => rmSync(output, { recursive: true, force: true }));
-
-function drill(...args: string[]) {
-  const run = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "local/drill/cli.ts", "--state-dir", cloud().stateDirectory, ...args],
-    { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-  );
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const output = useDrillOutput();
+const drill = (...args: string[]) => runDrillCli(cloud().stateDirectory, ...args);
 
 describe("npm run drill against the local cloud", () => {
   it.each(FAILOVER_MODES.map((mode, index) => [mode, index % 2 === 0 ? "us-east-1" : "eu-west-1"]))(
