@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { findMonitoringBinaries, MONITORING_INSTALL_COMMAND } from "../monitoring/binaries.js";
 import { ROOT } from "./support/cloud.js";
 
@@ -60,6 +60,10 @@ describe("the local cloud without the monitoring binaries", () => {
       ["--import", "tsx", "local/cli.ts", "up", "--exit-after-demo", "--port", "0", "--state-dir", stateDirectory],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: bare.path } },
     );
+    // A cloud that outlives its test (a timeout on a busy machine) is stopped as Ctrl-C stops it.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    });
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
@@ -77,5 +81,5 @@ describe("the local cloud without the monitoring binaries", () => {
     );
     expect(output).toMatch(/client in us\s+POST .* → 201 from us-east-1/);
     expect(output).not.toContain("monitoring: global Prometheus");
-  });
+  }, 180_000);
 });
