@@ -8,7 +8,7 @@ import { readCloudState } from "../cloud/control-client.js";
 import { LOCAL_RELEASE_DEFAULTS, releaseLocal, scaledTiming } from "../release/release.js";
 import { checkDivergence } from "./divergence.js";
 import { isSuccess, lostAfterSettling, sleep, startWrites } from "./ledger.js";
-import { escapeXml } from "./report.js";
+import { escapeXml, timelineMarker } from "./report.js";
 import type { DrillTarget } from "./target.js";
 
 /** The share of its requests the faulty version fails: far above any SLO, far below "down". */
@@ -219,11 +219,7 @@ export function badReleaseTimeline(report: BadReleaseReport): string {
   });
   const marker = (iso: string | null, label: string, stroke: string, row: number) => {
     if (iso === null) return;
-    const at = x(Date.parse(iso) - start);
-    parts.push(
-      `<line x1="${at.toFixed(1)}" y1="${top - 8}" x2="${at.toFixed(1)}" y2="${top + plotHeight}" stroke="${stroke}" stroke-width="2" stroke-dasharray="5,3"/>`,
-      `<text x="${(at + 4).toFixed(1)}" y="${top - 12 + row * 12}" font-size="11" fill="${stroke}">${escapeXml(label)}</text>`,
-    );
+    parts.push(...timelineMarker(x(Date.parse(iso) - start), top, top + plotHeight, label, stroke, row));
   };
   marker(report.times.releaseStartedAt, "release starts (publish)", "#000", 0);
   marker(report.times.firstExposureAt, `canary ${report.firstWave.join(", ")}`, "#7b3294", 1);

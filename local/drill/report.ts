@@ -92,6 +92,21 @@ export function unhealthyLine(report: FailoverReport): string {
 const COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"];
 export const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
+/** A dashed vertical line across a timeline's plots, labelled above them in its row. */
+export function timelineMarker(
+  at: number,
+  top: number,
+  bottom: number,
+  label: string,
+  stroke: string,
+  row: number,
+): string[] {
+  return [
+    `<line x1="${at.toFixed(1)}" y1="${top - 8}" x2="${at.toFixed(1)}" y2="${bottom}" stroke="${stroke}" stroke-width="2" stroke-dasharray="5,3"/>`,
+    `<text x="${(at + 4).toFixed(1)}" y="${top - 12 + row * 12}" font-size="11" fill="${stroke}">${escapeXml(label)}</text>`,
+  ];
+}
+
 /** The drill as a picture (plain SVG, no dependencies). */
 export function renderTimeline(report: DrillReport): string {
   if (report.kind === "bad-release") return badReleaseTimeline(report);
@@ -253,11 +268,7 @@ function failoverTimeline(report: FailoverReport): string {
   }
   const marker = (iso: string | null, label: string, stroke: string, row: number) => {
     if (iso === null) return;
-    const at = x(Date.parse(iso) - start);
-    parts.push(
-      `<line x1="${at.toFixed(1)}" y1="${shareTop - 8}" x2="${at.toFixed(1)}" y2="${errorTop + errorHeight}" stroke="${stroke}" stroke-width="2" stroke-dasharray="5,3"/>`,
-      `<text x="${(at + 4).toFixed(1)}" y="${shareTop - 12 + row * 12}" font-size="11" fill="${stroke}">${escapeXml(label)}</text>`,
-    );
+    parts.push(...timelineMarker(x(Date.parse(iso) - start), shareTop, errorTop + errorHeight, label, stroke, row));
   };
   const injected = Date.parse(report.times.injectedAt) - start;
   marker(report.times.injectedAt, "injected", "#000", 0);
