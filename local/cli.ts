@@ -56,6 +56,25 @@ const { values: flags, positionals } = parseArgs({
 
 class UsageError extends Error {}
 
+/**
+ * Whoever read the supervisor's output is gone (a closed pipe: the test runner that started it
+ * died, or `npm start | head` finished). A shell would end the process with SIGPIPE; Node ignores
+ * SIGPIPE, and each later write fails with EPIPE instead. Unhandled, that error becomes an
+ * uncaught exception whose own message fails the same way, in the next-tick queue, for ever: the
+ * supervisor spins and never handles SIGTERM. Handled here, the writes fail quietly and the
+ * supervisor stops its children as SIGPIPE would have stopped it.
+ */
+function stopWhenOutputIsLost(stop: () => void): void {
+  let lost = false;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", () => {
+      if (lost) return;
+      lost = true;
+      stop();
+    });
+  }
+}
+
 function numberFlag(name: string, value: string, check: (n: number) => boolean, rule: string): number {
   const parsed = Number(value);
   if (!check(parsed)) throw new UsageError(`--${name} must be ${rule}, not ${value}`);
@@ -119,6 +138,9 @@ async function up(): Promise<void> {
   };
   process.once("SIGINT", () => void shutdown(0));
   process.once("SIGTERM", () => void shutdown(0));
+  // The terminal that ran npm start closed: nobody can stop the cloud with Ctrl-C any more.
+  process.once("SIGHUP", () => void shutdown(0));
+  stopWhenOutputIsLost(() => void shutdown(1));
   // An error nothing handled (a rejection too: Node turns it into one) leaves the supervisor in a
   // state nobody can vouch for, so it stops every child and says why; each one that follows, even
   // during the stop, is printed as well, and none ends the process before the children are gone.
