@@ -11,23 +11,29 @@ import * as z from "zod/mini";
 export const VERSION_HEADER = "x-calcburst-version";
 
 /** Lambda numbers versions 1, 2, …; the report and the alias carry them as strings. */
-const versionName = z.string().check(z.regex(/^[1-9]\d{0,8}$/, { error: "a version is a number: 1, 2, …" }));
+const versionName = (field: string) => {
+  const error = `${field} is a version number, as a string: "1", "2", …`;
+  return z.string({ error }).check(z.regex(/^[1-9]\d{0,8}$/, { error }));
+};
 
 export const aliasSchema = z
-  .object({
-    /** The version that gets the traffic the additional version does not. */
-    version: versionName,
-    additionalVersion: z.optional(versionName),
-    /** The share of requests, 0 to 1, the additional version serves. */
-    weight: z.optional(
-      z
-        .number({ error: "weight is a number" })
-        .check(
-          z.gte(0, { error: "weight is a share from 0 to 1" }),
-          z.lte(1, { error: "weight is a share from 0 to 1" }),
-        ),
-    ),
-  })
+  .object(
+    {
+      /** The version that gets the traffic the additional version does not. */
+      version: versionName("version"),
+      additionalVersion: z.optional(versionName("additionalVersion")),
+      /** The share of requests, 0 to 1, the additional version serves. */
+      weight: z.optional(
+        z
+          .number({ error: "weight is a number" })
+          .check(
+            z.gte(0, { error: "weight is a share from 0 to 1" }),
+            z.lte(1, { error: "weight is a share from 0 to 1" }),
+          ),
+      ),
+    },
+    { error: 'the alias is an object: {"version": "2"}, or {"version": "2", "additionalVersion": "3", "weight": 0.1}' },
+  )
   .check(
     z.refine((alias) => (alias.additionalVersion === undefined) === (alias.weight === undefined), {
       error: "additionalVersion and weight come together: the version the weight sends traffic to, and its share",
@@ -39,7 +45,7 @@ export const aliasSchema = z
 export type LiveAlias = z.infer<typeof aliasSchema>;
 
 export const publishedVersionSchema = z.object({
-  version: versionName,
+  version: versionName("version"),
   /** sha256 of the bundle: publishing the same code again returns this version, as Lambda does. */
   sha256: z.string(),
   bytes: z.int(),
@@ -55,8 +61,21 @@ export const regionFunctionSchema = z.object({
 export type RegionFunction = z.infer<typeof regionFunctionSchema>;
 
 /** POST /functions/publish: the bundle (an absolute path on this machine) becomes a version in every region. */
-export const publishOrderSchema = z.object({ bundle: z.string().check(z.minLength(1)) });
+export const publishOrderSchema = z.object(
+  {
+    bundle: z
+      .string({ error: "bundle is required: the absolute path of a built handler bundle" })
+      .check(z.minLength(1, { error: "bundle is required: the absolute path of a built handler bundle" })),
+  },
+  { error: 'a publish order is a JSON object: {"bundle": "/abs/path/handler.js"}' },
+);
 
 /** POST /functions/alias: the region's `live` alias moves to this routing. */
-export const aliasOrderSchema = z.object({ region: z.string(), alias: aliasSchema });
+export const aliasOrderSchema = z.object(
+  {
+    region: z.string({ error: "region is required: one of the stack's regions" }),
+    alias: aliasSchema,
+  },
+  { error: 'an alias order is a JSON object: {"region": "us-east-1", "alias": {"version": "2"}}' },
+);
 export type AliasOrder = z.infer<typeof aliasOrderSchema>;

@@ -450,9 +450,7 @@ export class LocalCloud {
    */
   async setAlias(region: string, alias: LiveAlias): Promise<LiveAlias> {
     if (!this.regions.has(region)) {
-      throw new VersionOrderError(
-        `${region} is not a region of stack ${this.options.stack} (${[...this.regions.keys()].join(", ")})`,
-      );
+      throw new VersionOrderError(this.notARegion(region));
     }
     const runtime = this.runtime(region);
     this.functions.setAlias(region, alias);
@@ -486,11 +484,16 @@ export class LocalCloud {
   private runtime(region: string): RegionRuntime {
     const runtime = this.regions.get(region);
     if (runtime === undefined) {
-      throw new Error(
-        `${region} is not a region of stack ${this.options.stack} (${[...this.regions.keys()].join(", ")})`,
-      );
+      throw new Error(this.notARegion(region));
     }
     return runtime;
+  }
+
+  private notARegion(region: string): string {
+    const regions = `${this.options.stack} (${[...this.regions.keys()].join(", ")})`;
+    return region === ""
+      ? `region is required: one of stack ${regions}`
+      : `${region} is not a region of stack ${regions}`;
   }
 
   /**
