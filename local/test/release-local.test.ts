@@ -26,7 +26,7 @@ function releaseCommand(...args: string[]): Promise<{ status: number | null; std
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", path.join("release", "cli.ts"), "--target", "local", ...args],
+      ["--import", "tsx", path.join("scripts", "release.ts"), "--target", "local", ...args],
       { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
@@ -180,7 +180,7 @@ describe("npm run release -- --target local", () => {
     // Act
     const run = spawnSync(
       process.execPath,
-      ["--import", "tsx", path.join("release", "cli.ts"), "--target", "local", "--state-dir", stateDirectory],
+      ["--import", "tsx", path.join("scripts", "release.ts"), "--target", "local", "--state-dir", stateDirectory],
       { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60_000 },
     );
 

@@ -5,7 +5,7 @@ import { PROJECT_ROOT } from "../../shared/paths.js";
 
 /** The real command, as `npm run release --` runs it. */
 function releaseCommand(...args: string[]) {
-  const run = spawnSync(process.execPath, ["--import", "tsx", path.join("release", "cli.ts"), ...args], {
+  const run = spawnSync(process.execPath, ["--import", "tsx", path.join("scripts", "release.ts"), ...args], {
     cwd: PROJECT_ROOT,
     encoding: "utf8",
     timeout: 60_000,

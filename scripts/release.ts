@@ -10,11 +10,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ControlError, readCloudState } from "../local/cloud/control-client.js";
 import { LOCAL_RELEASE_DEFAULTS, LocalReleaseRefused, releaseLocal } from "../local/release/release.js";
+import { awsClients, awsDriver } from "../release/aws.js";
+import { release } from "../release/run.js";
 import { HANDLER_BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
 import { type ReleaseEvent, type ReleaseReport, schema } from "../shared/release-report.js";
 import { loadStack } from "../shared/stack-file.js";
-import { awsClients, awsDriver } from "./aws.js";
-import { release } from "./run.js";
 
 /** 3 is the tool itself failing: regions may be left mid-release (docs/RELEASING.md#roll-back-by-hand). */
 export const EXIT = { promoted: 0, rolledBack: 1, usage: 2, crashed: 3 } as const;
