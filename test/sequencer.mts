@@ -27,13 +27,12 @@ export const SLOWEST_FIRST = [
   "local/test/strong-isolation.test.ts",
   "local/test/cli.test.ts",
   "local/test/function-versions.test.ts",
+  "local/test/dashboard.test.ts",
   "local/test/dynamodb-launcher.test.ts",
   "local/test/monitoring.test.ts",
-  "local/test/dashboard-console.test.ts",
   "local/test/three-regions.test.ts",
   "local/test/monitoring-missing.test.ts",
   "local/test/replication.test.ts",
-  "local/test/starter-queries.test.ts",
 ];
 
 function rank(specification: TestSpecification): number {
