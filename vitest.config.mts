@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import SlowestFirstSequencer from "./test/sequencer.mjs";
 
 /**
  * Test files that load the whole machine on purpose (CPU spinners) or measure a failover under
@@ -21,6 +22,8 @@ export default defineConfig({
     reporters: process.env.CI ? ["default", ["json", { outputFile: ".local/vitest-report.json" }]] : ["default"],
     // Suites that start DynamoDB Local (a JVM each) share two cores; more workers only thrash.
     maxWorkers: 2,
+    // The slow files first, so that the two workers finish together (test/sequencer.ts).
+    sequence: { sequencer: SlowestFirstSequencer },
     projects: [
       {
         test: {

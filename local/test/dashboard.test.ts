@@ -3,13 +3,18 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STARTER_QUERIES } from "../../monitoring/starter-queries.js";
 import { capturePage, DASHBOARD_SCREENSHOT, pngDimensions } from "../monitoring/browser.js";
 import { queryPrometheus } from "../monitoring/prometheus.js";
-import { eventually, monitoringOf, ROOT, useCloud } from "./support/cloud.js";
+import { eventually, monitoringOf, ROOT, request, useCloud } from "./support/cloud.js";
 import { steadyTraffic } from "./support/traffic.js";
 
-// The dashboard console, opened in a real browser (Debian's headless Chromium) while the cloud
-// serves traffic: each graph drew series, the traffic graphs one per region.
+// The dashboard, on one cloud with monitoring (a start of its own costs a JVM per region and five
+// monitoring processes, so the family shares one):
+// - the five starter queries the ready output and docs/LOCAL-CLOUD.md print return data on a cloud
+//   that has served a little traffic, each on the Prometheus they name;
+// - the dashboard console, opened in a real browser (Debian's headless Chromium) while the cloud
+//   serves traffic: each graph drew series, the traffic graphs one per region.
 
 const cloud = useCloud(0.05, { monitoring: true });
 
@@ -36,15 +41,91 @@ function drawnPanels(dom: string): DrawnPanel[] {
     }));
 }
 
-let traffic: ReturnType<typeof steadyTraffic>;
-beforeAll(() => {
-  traffic = steadyTraffic(cloud().routerUrl);
-});
-afterAll(async () => {
-  await traffic?.stop();
+describe("the starter queries", () => {
+  it("are printed in the ready output and in docs/LOCAL-CLOUD.md, with the server that holds each", async () => {
+    // Prepare
+    const docs = readFileSync(path.join(ROOT, "docs", "LOCAL-CLOUD.md"), "utf8");
+    const { global } = monitoringOf(cloud().state());
+
+    // Act: the guide follows the ready line.
+    const output = await eventually(
+      "the starter queries in the ready output",
+      async () => {
+        const text = cloud().output();
+        return STARTER_QUERIES.every(({ expr }) => text.includes(expr)) ? text : undefined;
+      },
+      10_000,
+    );
+
+    // Assess
+    expect(STARTER_QUERIES).toHaveLength(5);
+    for (const { expr } of STARTER_QUERIES) expect(docs).toContain(`\`${expr}\``);
+    expect(output).toContain(`dashboard: ${global.console}`);
+    expect(output).toMatch(/raw series .* are in each region's Prometheus/);
+  });
+
+  it("each return data for both regions once the cloud has served traffic from both locations", async () => {
+    // Prepare: traffic in each region, so every raw and federated series exists.
+    const { global, regional } = monitoringOf(cloud().state());
+    for (const location of ["us", "eu", "us", "eu"]) {
+      const written = await request(cloud().routerUrl, {
+        path: "/v1/calculations",
+        location,
+        body: { operation: "add", operands: [1, 2] },
+      });
+      expect(written.status).toBe(201);
+    }
+
+    // Act: federation and the recordings take a few scaled intervals; keep writing meanwhile.
+    const answers = new Map<string, string[]>();
+    await eventually(
+      "every starter query to answer for both regions",
+      async () => {
+        await request(cloud().routerUrl, {
+          path: "/v1/calculations",
+          location: "eu",
+          body: { operation: "abs", operands: [-1] },
+        });
+        for (const { server, expr } of STARTER_QUERIES) {
+          const servers =
+            server === "global"
+              ? [{ name: "global", url: global.prometheus }]
+              : Object.entries(regional).map(([region, urls]) => ({ name: region, url: urls.prometheus }));
+          for (const { name, url } of servers) {
+            const result = await queryPrometheus(url, expr);
+            const regions = [...new Set(result.map(({ metric }) => metric.region ?? name))].sort();
+            answers.set(`${name}: ${expr}`, regions);
+          }
+        }
+        const complete = [...answers.entries()].every(([key, regions]) =>
+          key.startsWith("global:") ? regions.length === 2 : regions.length > 0,
+        );
+        return complete ? true : undefined;
+      },
+      60_000,
+      500,
+    ).catch(() => undefined);
+
+    // Assess
+    for (const [key, regions] of answers) {
+      if (key.startsWith("global:")) expect(regions, key).toEqual(["eu-west-1", "us-east-1"]);
+      else expect(regions.length, key).toBeGreaterThan(0);
+    }
+    expect(answers.size).toBe(3 + 2 * 2);
+  });
 });
 
 describe("the dashboard console", () => {
+  let traffic: ReturnType<typeof steadyTraffic>;
+  // Only while the console's tests run: the starter queries above must find data from their own
+  // requests alone.
+  beforeAll(() => {
+    traffic = steadyTraffic(cloud().routerUrl);
+  });
+  afterAll(async () => {
+    await traffic?.stop();
+  });
+
   it("draws every graph, with both regions in the traffic graphs, in a real browser while traffic flows", async () => {
     // Prepare: both regions' federated rates exist (they take a few scaled intervals).
     const { global } = monitoringOf(cloud().state());
