@@ -563,6 +563,7 @@ export class LocalCloud {
       control: { url: this.controlUrl },
       healthCheck: this.healthCheckSettings,
       recordTtlMs: this.recordTtlMs,
+      readyTimeoutMs: this.readyTimeoutMs,
       regions: Object.fromEntries(
         [...this.regions.values()].map((runtime) => [
           runtime.region,

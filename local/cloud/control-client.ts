@@ -18,13 +18,26 @@ export function readCloudState(stateDirectory: string): CloudState {
   return JSON.parse(readFileSync(file, "utf8")) as CloudState;
 }
 
+/** How long a control call may take when it starts no process. */
+const CONTROL_TIMEOUT_MS = 15_000;
+
+/**
+ * Orders that start a process or wait for one (restoring a stopped API, waiting for a crashed
+ * DynamoDB Local to be back): they answer once it is ready, which on a busy machine takes up to
+ * the cloud's readiness timeout. Cutting them off sooner left a drill without its restore's
+ * answer while the restore went on (a restarted API took over 15 s at a load average of 17).
+ */
+const ORDERS_THAT_WAIT_FOR_PROCESSES = new Set(["/fail", "/restore"]);
+
 /** One call to the cloud's control endpoint (local/cloud/control.ts); a refusal's detail becomes the error. */
 export async function callControl<T>(
   state: CloudState,
   method: "GET" | "POST",
   route: string,
   body?: unknown,
-  timeoutMs = 15_000,
+  timeoutMs = ORDERS_THAT_WAIT_FOR_PROCESSES.has(route)
+    ? (state.readyTimeoutMs ?? 0) + CONTROL_TIMEOUT_MS
+    : CONTROL_TIMEOUT_MS,
 ): Promise<T> {
   const response = await fetch(`${state.control.url}${route}`, {
     method,

@@ -19,6 +19,8 @@ export interface CloudState {
   control: { url: string };
   healthCheck: { intervalMs: number; failureThreshold: number; timeoutMs: number };
   recordTtlMs: number;
+  /** How long the supervisor waits for a process to be ready; an order that starts one can take as long. */
+  readyTimeoutMs: number;
   regions: Record<
     string,
     {

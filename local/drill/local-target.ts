@@ -8,6 +8,20 @@ import { type DrillTarget, probe as probeOnce } from "./target.js";
 
 /** A probe waits this long at most: longer than the function's 3 s data budget. */
 const PROBE_TIMEOUT_MS = 5000;
+/** Each location's probe cadence at most: what the drill sends on AWS. */
+const PROBE_INTERVAL_MAX_MS = 1000;
+
+/**
+ * Each location probes every half health-check interval (250 ms at time scale 0.05), and at
+ * least once a second as on AWS: fine enough to time a detection that takes three intervals.
+ * Not faster: every probe is a write the surviving region serves on top of its own clients'
+ * on the same machine, and at a fifth of the interval a busy 2-core machine could not keep up;
+ * the survivor's own health checks then timed out and the failover became an outage (a
+ * measurement of the machine, not of the failover; npm run load is the load test).
+ */
+export function probeIntervalMs(healthCheckIntervalMs: number): number {
+  return Math.min(PROBE_INTERVAL_MAX_MS, Math.max(20, Math.round(healthCheckIntervalMs / 2)));
+}
 /** How long the convergence check may wait for replication to catch up after a drill. */
 const VERIFY_TIMEOUT_MS = 60_000;
 
@@ -51,7 +65,7 @@ export function localTarget(config: StackConfig, stateDirectory: string): DrillT
     regions: config.regions,
     locations: Object.keys(config.localClientLatencyMs),
     preferredRegion: preferredRegions(config),
-    probeIntervalMs: Math.max(20, Math.round(state.healthCheck.intervalMs / 5)),
+    probeIntervalMs: probeIntervalMs(state.healthCheck.intervalMs),
     budget: {
       detectionMs: detectionBudgetMs(state.healthCheck) + scaledMs(DEFAULT_HEALTH_CACHE_MS / 1000, scale),
       ttlMs: state.recordTtlMs,

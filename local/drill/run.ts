@@ -3,6 +3,7 @@ import {
   type FailoverMode,
   type FailoverReport,
   failoverSchema,
+  type Probe,
   SELF_HEALING_MODES,
 } from "../../shared/drill-report.js";
 import { overloadWarning } from "../process/readiness.js";
@@ -67,6 +68,28 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   // Polled less often than the detection watch below: the supervisor answering it is the router.
   const health = watchEveryRegion(target, clock, Math.max(250, target.probeIntervalMs), (line) => progress(line));
   await sleep(baselineMs);
+
+  // Steady state first: a fault injected while the regions are still warming up (a new cloud's
+  // first requests start function instances and JIT-compile DynamoDB Local) measures the warm-up
+  // on top of the failover, and on a busy machine that was enough to push the survivor past
+  // its own health checks.
+  const steadyTimeoutMs = Math.max(budgetMs * 2, 10_000);
+  const steady = await until(
+    async () => steadyState(probes, target, await target.health()) === null,
+    steadyTimeoutMs,
+    target.probeIntervalMs,
+  );
+  const unsteady = steady
+    ? null
+    : (steadyState(probes, target, await target.health().catch(() => ({}))) ?? "it was not");
+  if (unsteady !== null)
+    progress(
+      `not steady after ${Math.round(steadyTimeoutMs / 1000)} s of traffic (${unsteady}); injecting all the same`,
+    );
+  else
+    progress(
+      `steady: every location served by its preferred region ${(clock() / 1000).toFixed(1)} s after the traffic started`,
+    );
 
   // The fault, and its detection by the routing layer's health checks.
   const injectedMs = clock();
@@ -171,6 +194,10 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   );
   const rtoAllServedMs = everyLocationServed ? allServedFrom - injectedMs : null;
   const verdicts: string[] = [];
+  if (unsteady !== null)
+    verdicts.push(
+      `no steady state before the injection: after ${Math.round(steadyTimeoutMs / 1000)} s of traffic ${unsteady}, so the figures measure more than the failover`,
+    );
   if (rtoAllServedMs === null)
     verdicts.push(`not every location was served by a healthy region before the restore (${outageMs} ms outage)`);
   else if (rtoAllServedMs > budgetMs)
@@ -244,7 +271,34 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   return report;
 }
 
-/** How often a long read-back of the acknowledged writes prints where it is. */
+/** How many answered probes in a row each location needs from its preferred region to count as steady. */
+const STEADY_PROBES = 5;
+
+/**
+ * Null when the system is in its steady state: every region healthy, and each location's last
+ * few answered probes successful and served by its preferred region; otherwise what is not.
+ */
+export function steadyState(
+  probes: readonly Probe[],
+  target: Pick<DrillTarget, "locations" | "preferredRegion">,
+  health: Record<string, boolean>,
+): string | null {
+  const unhealthy = Object.entries(health)
+    .filter(([, healthy]) => !healthy)
+    .map(([region]) => region);
+  if (unhealthy.length > 0) return `the health checks mark ${unhealthy.join(", ")} unhealthy`;
+  for (const location of target.locations) {
+    const answered = probes.filter((probe) => probe.location === location).sort((a, b) => a.endedMs - b.endedMs);
+    const last = answered.slice(-STEADY_PROBES);
+    const preferred = target.preferredRegion[location];
+    if (last.length < STEADY_PROBES)
+      return `${location} has ${last.length} answered requests of the ${STEADY_PROBES} needed`;
+    const off = last.find((probe) => !isSuccess(probe.status) || probe.region !== preferred);
+    if (off !== undefined)
+      return `a request from ${location} got ${off.status === 0 ? "no answer" : `HTTP ${off.status}`} from ${off.region ?? "no region"}, not success from ${preferred}`;
+  }
+  return null;
+}
 
 type UnhealthyPeriod = NonNullable<FailoverReport["unhealthy"]>[number];
 

@@ -46,15 +46,20 @@ describe("a supervisor whose output nobody reads any more", () => {
     const supervisor = running.state().supervisor.pid;
 
     // Act: the router sees the region fail its health checks and says so on the supervisor's output.
-    const response = await fetch(`${running.state().control.url}/fail`, {
+    // On a busy machine it may have had something to say before the order (a region's checks
+    // flapping), and be gone already: no answer to the order is then the same outcome.
+    const answered = await fetch(`${running.state().control.url}/fail`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ region, mode: "health" }),
-    });
+    }).then(
+      (response) => response.status,
+      () => "no answer: the supervisor had exited",
+    );
     const exited = await pollUntil(() => !isRunning(supervisor), STOP_DEADLINE_MS);
 
     // Assess
-    expect(response.status).toBe(200);
+    expect([200, "no answer: the supervisor had exited"]).toContain(answered);
     expect(exited, "the supervisor is still running").toBe(true);
     expect(running.process.exitCode).toBe(1);
     expect(await survivors(pids)).toEqual([]);

@@ -75,7 +75,8 @@ export async function startCloud(options: {
       const run = spawnSync(
         process.execPath,
         ["--import", "tsx", "local/cli.ts", ...args, "--state-dir", stateDirectory],
-        { cwd: ROOT, encoding: "utf8", timeout: 30_000 },
+        // As long as the CLI's own control call may wait: a restore waits for a restarted process.
+        { cwd: ROOT, encoding: "utf8", timeout: DEFAULT_READY_TIMEOUT_MS + 30_000 },
       );
       readState();
       return { status: run.status, stdout: run.stdout, stderr: run.stderr };
