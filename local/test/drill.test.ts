@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FAILOVER_MODES, type FailoverReport, SELF_HEALING_MODES, schema } from "../../shared/drill-report.js";
 import { useCloud } from "./support/cloud.js";
-import { runDrillCli, useDrillOutput } from "./support/drill.js";
+import { DRILL_TIMEOUT_MS, runDrillCli, useDrillOutput } from "./support/drill.js";
 
 // The failover drills as a user runs them (npm run drill's command) against a running local cloud,
 // time-scaled: every failover mode, each checked against its own budget, with every write read
@@ -69,6 +69,6 @@ describe("npm run drill against the local cloud", () => {
       expect(picture).toContain(">injected<");
       expect(picture).toContain(">restored<");
     },
-    120_000,
+    DRILL_TIMEOUT_MS + 30_000,
   );
 });
