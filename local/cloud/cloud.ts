@@ -560,7 +560,7 @@ export class LocalCloud {
       startedAt: this.startedAt,
       supervisor: { pid: process.pid },
       router: { url: this.routerUrl },
-      control: { url: this.controlUrl },
+      control: { url: this.controlUrl, orderTimeoutMs: this.readyTimeoutMs },
       healthCheck: this.healthCheckSettings,
       recordTtlMs: this.recordTtlMs,
       regions: Object.fromEntries(

@@ -16,7 +16,11 @@ export interface CloudState {
   startedAt: string;
   supervisor: { pid: number };
   router: { url: string };
-  control: { url: string };
+  /**
+   * The control endpoint. A fail or restore order can wait for a process to come back (a crashed
+   * DynamoDB Local, a stopped API), which takes up to `orderTimeoutMs`: the cloud's ready timeout.
+   */
+  control: { url: string; orderTimeoutMs: number };
   healthCheck: { intervalMs: number; failureThreshold: number; timeoutMs: number };
   recordTtlMs: number;
   regions: Record<
