@@ -560,10 +560,9 @@ export class LocalCloud {
       startedAt: this.startedAt,
       supervisor: { pid: process.pid },
       router: { url: this.routerUrl },
-      control: { url: this.controlUrl },
+      control: { url: this.controlUrl, orderTimeoutMs: this.readyTimeoutMs },
       healthCheck: this.healthCheckSettings,
       recordTtlMs: this.recordTtlMs,
-      readyTimeoutMs: this.readyTimeoutMs,
       regions: Object.fromEntries(
         [...this.regions.values()].map((runtime) => [
           runtime.region,

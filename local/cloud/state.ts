@@ -16,11 +16,13 @@ export interface CloudState {
   startedAt: string;
   supervisor: { pid: number };
   router: { url: string };
-  control: { url: string };
+  /**
+   * The control endpoint. A fail or restore order can wait for a process to come back (a crashed
+   * DynamoDB Local, a stopped API), which takes up to `orderTimeoutMs`: the cloud's ready timeout.
+   */
+  control: { url: string; orderTimeoutMs: number };
   healthCheck: { intervalMs: number; failureThreshold: number; timeoutMs: number };
   recordTtlMs: number;
-  /** How long the supervisor waits for a process to be ready; an order that starts one can take as long. */
-  readyTimeoutMs: number;
   regions: Record<
     string,
     {

@@ -100,7 +100,7 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
   const utf8 = new TextDecoder("utf-8", { fatal: true });
 
   /** One call to DynamoDB Local with this body; resolves with its status, headers and whole body. */
-  function forward(request: IncomingMessage, body: Buffer, signal: AbortSignal) {
+  function forward(request: IncomingMessage, body: Buffer, signal: AbortSignal | undefined) {
     return new Promise<Upstream>((resolve, reject) => {
       const headers: IncomingHttpHeaders = {
         ...endToEnd(request.headers),
@@ -115,7 +115,7 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
           path: request.url,
           headers,
           agent,
-          signal,
+          ...(signal !== undefined && { signal }),
         },
         (answer) => {
           const parts: Buffer[] = [];
@@ -257,8 +257,11 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
     let payload: Buffer;
     if (planned.kind === "write") {
       const write = planned.write;
+      // Under MRSC a write runs to its end (a majority, or rolled back) even if its client gives up:
+      // cut short after it landed here, it would stay in this replica alone, never acknowledged.
+      const signal = majority === undefined ? abandoned.signal : undefined;
       const applyHere = async () => {
-        const outcome = await sendStamped(request, write, abandoned.signal);
+        const outcome = await sendStamped(request, write, signal);
         return outcome === "gave up" ? { status: 500, outcome } : { status: outcome.answer.status, outcome };
       };
       const itemKey = majority === undefined ? undefined : MajorityReplication.itemKeyOf(operation, write.request);
@@ -305,7 +308,7 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
    * Sends a write stamped, and again stamped later while only its guard fails (a later write of
    * the item landed first). Answers with DynamoDB's last answer and the body for the client.
    */
-  async function sendStamped(request: IncomingMessage, write: StampedWrite, signal: AbortSignal) {
+  async function sendStamped(request: IncomingMessage, write: StampedWrite, signal: AbortSignal | undefined) {
     for (let attempt = 1; attempt <= MAX_STAMPS; attempt++) {
       const stamp = clock.next();
       write.stamp(stamp);

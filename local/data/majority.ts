@@ -145,7 +145,9 @@ type PeerRequest =
   | { op: "release"; key: string; owner: string }
   | { op: "read"; key: string; itemKey: WireItem }
   | { op: "apply"; key: string; owner: string; itemKey: WireItem; item: WireItem | null }
-  | { op: "scan"; startKey?: WireItem };
+  | { op: "scan"; startKey?: WireItem }
+  | { op: "behind" }
+  | { op: "status" };
 
 const errorName = (body: Record<string, unknown>) =>
   String(body.__type ?? "")
@@ -156,6 +158,35 @@ const stampValue = (item: WireItem | undefined) => {
   const stamp = stampOf(item);
   return stamp === undefined ? -1n : stampMicros(stamp.time);
 };
+
+/**
+ * Resolves once `needed` of the calls answered with success (`ok`), or once every call has
+ * answered: a majority protocol waits for the fastest majority, never for the slowest region (a
+ * region whose DynamoDB Local is restarting or frozen would otherwise hold every write of every
+ * region for a whole peer timeout). Each entry is the call's answer, undefined where none came yet.
+ */
+export function firstMajority<T>(
+  calls: Promise<T>[],
+  ok: (answer: T) => boolean,
+  needed: number,
+): Promise<(T | undefined)[]> {
+  const answers: (T | undefined)[] = calls.map(() => undefined);
+  if (calls.length === 0) return Promise.resolve(answers);
+  return new Promise((resolve) => {
+    let succeeded = 0;
+    let settled = 0;
+    calls.forEach((call, index) => {
+      void call
+        .catch(() => undefined)
+        .then((answer) => {
+          answers[index] = answer;
+          settled += 1;
+          if (answer !== undefined && ok(answer)) succeeded += 1;
+          if (succeeded === needed || settled === calls.length) resolve([...answers]);
+        });
+    });
+  });
+}
 
 /**
  * The majority protocol of one region: the coordinator side (write, read, catch up) and the
@@ -215,6 +246,8 @@ export class MajorityReplication {
     const claim = await this.claimMajority(key, owner, "write");
     if ("status" in claim) return claim;
     const holders = claim.holders;
+    // What is still on its way to each holder (undefined: nothing): its lease is given back only after.
+    const inFlight: (Promise<unknown> | undefined)[] = holders.map(() => undefined);
     try {
       const latest = await this.catchUp(key, itemKey, owner, holders);
       if ("status" in latest) return latest;
@@ -228,11 +261,28 @@ export class MajorityReplication {
       if (here.value.status >= 400) return here.value;
       const written = await this.readHere(itemKey);
       if (written === "failed") return this.unreachable("it could not read back its own write");
-      const copies = await Promise.all(
-        holders.map((peer) => (peer === undefined ? false : this.applyAt(peer, key, owner, itemKey, written ?? null))),
+      const copying = holders.map((peer) =>
+        peer === undefined ? Promise.resolve(false) : this.applyAt(peer, key, owner, itemKey, written ?? null),
       );
-      const holding = 1 + copies.filter(Boolean).length;
-      if (holding >= this.majority) return here.value;
+      holders.forEach((peer, index) => {
+        const copy = copying[index];
+        if (peer === undefined || copy === undefined) return;
+        const landing = copy.then((applied) => {
+          if (inFlight[index] === landing) inFlight[index] = undefined;
+          // A holder that did not take the version (too slow, its DynamoDB Local down) copies it later.
+          if (!applied) void this.callPeer(peer, { op: "behind" });
+        });
+        inFlight[index] = landing;
+      });
+      const copies = await firstMajority(copying, Boolean, this.majority - 1);
+      const holding = 1 + copies.filter((copy) => copy === true).length;
+      if (holding >= this.majority) {
+        // A region that granted no lease in time has not got the write: it copies it from its peers.
+        this.settings.peers.forEach((peer, index) => {
+          if (holders[index] === undefined) void this.callPeer(peer, { op: "behind" });
+        });
+        return here.value;
+      }
       await this.rollBack(
         key,
         owner,
@@ -244,7 +294,8 @@ export class MajorityReplication {
         `only ${holding} of ${this.settings.peers.length + 1} replicas took the write, and it was rolled back`,
       );
     } finally {
-      await this.releaseAll(key, owner, holders);
+      claim.session.closed = true;
+      await this.releaseAll(key, owner, holders, inFlight);
     }
   }
 
@@ -259,6 +310,7 @@ export class MajorityReplication {
       if ("status" in latest) return latest;
       return await readHere();
     } finally {
+      claim.session.closed = true;
       await this.releaseAll(key, owner, claim.holders);
     }
   }
@@ -283,6 +335,11 @@ export class MajorityReplication {
         );
         return { applied: outcome.held && outcome.value };
       }
+      case "behind":
+        this.mayBeBehind = true;
+        return {};
+      case "status":
+        return { behind: this.behind };
       case "scan": {
         const answer = await this.upstream("Scan", {
           TableName: this.settings.tableName,
@@ -294,6 +351,11 @@ export class MajorityReplication {
         return { items: answer.body.Items ?? [], next: answer.body.LastEvaluatedKey };
       }
     }
+  }
+
+  /** Whether this region may lack versions its peers hold: it is catching up, or will at its next check. */
+  get behind(): boolean {
+    return this.mayBeBehind || this.catchingUp !== undefined;
   }
 
   /** Whether this region's own requests hold the item's leases. */
@@ -319,7 +381,7 @@ export class MajorityReplication {
     key: string,
     owner: string,
     mode: LeaseMode,
-  ): Promise<{ holders: (Peer | undefined)[] } | MajorityError> {
+  ): Promise<{ holders: (Peer | undefined)[]; session: { closed: boolean } } | MajorityError> {
     let here = this.leases.claim(key, owner, mode);
     // Writes of one item within one region wait their turn, as in a single region, where the
     // second one's condition then decides; only another region's write is a conflict.
@@ -333,14 +395,25 @@ export class MajorityReplication {
         ? this.conflict()
         : this.unreachable("it restarted less than a lease ago and grants no lease yet");
     }
-    const answers = await Promise.all(
-      this.settings.peers.map((peer) =>
-        this.callPeer(peer, { op: "claim", key, owner, mode }).then((answer) => answer as ClaimAnswer | undefined),
-      ),
+    const claims = this.settings.peers.map((peer) =>
+      this.callPeer(peer, { op: "claim", key, owner, mode }).then((answer) => answer as ClaimAnswer | undefined),
     );
+    const answers = await firstMajority(claims, (answer) => answer?.granted === true, this.majority - 1);
     const holders = this.settings.peers.map((peer, index) => (answers[index]?.granted === true ? peer : undefined));
+    const session = { closed: false };
+    // A lease granted after the majority was counted joins the holders while the request runs
+    // (so the write is copied there too), and is given back at once after.
+    this.settings.peers.forEach((peer, index) => {
+      if (answers[index] !== undefined) return;
+      void claims[index]?.then((late) => {
+        if (late?.granted !== true) return;
+        if (session.closed) void this.callPeer(peer, { op: "release", key, owner });
+        else holders[index] = peer;
+      });
+    });
     const granted = 1 + holders.filter((peer) => peer !== undefined).length;
-    if (granted >= this.majority) return { holders };
+    if (granted >= this.majority) return { holders, session };
+    session.closed = true;
     await this.releaseAll(key, owner, holders);
     const contested = answers.some((answer) => answer?.granted === false && answer.reason === "held");
     return contested ? this.conflict() : this.unreachable(`${granted} of ${this.settings.peers.length + 1} answered`);
@@ -362,12 +435,16 @@ export class MajorityReplication {
     owner: string,
     holders: (Peer | undefined)[],
   ): Promise<{ item: WireItem | undefined } | MajorityError> {
+    const reads = holders.map(async (peer) =>
+      peer === undefined
+        ? ("absent" as const)
+        : ((await this.callPeer(peer, { op: "read", key, itemKey })) ?? "failed"),
+    );
     const here = await this.readHere(itemKey);
     if (here === "failed") return this.unreachable("its own DynamoDB Local did not answer");
-    const there = await Promise.all(
-      holders.map(async (peer) =>
-        peer === undefined ? "absent" : ((await this.callPeer(peer, { op: "read", key, itemKey })) ?? "failed"),
-      ),
+    // A majority's latest version is the latest acknowledged one: the slowest holder is not waited for.
+    const there = (await firstMajority(reads, (answer) => typeof answer !== "string", this.majority - 1)).map(
+      (answer) => answer ?? ("failed" as const),
     );
     const read = 1 + there.filter((answer) => typeof answer !== "string").length;
     if (read < this.majority) return this.unreachable(`only ${read} replicas could be read`);
@@ -463,11 +540,27 @@ export class MajorityReplication {
     );
   }
 
-  private async releaseAll(key: string, owner: string, holders: (Peer | undefined)[]): Promise<void> {
+  /**
+   * Gives the leases back: here at once, at each holder once what was sent to it has landed (a
+   * copy applied after its lease was released would be refused). Waits only for the holders that
+   * have nothing on its way: a slow holder gets its release later, and holds no one else up.
+   */
+  private async releaseAll(
+    key: string,
+    owner: string,
+    holders: (Peer | undefined)[],
+    inFlight: (Promise<unknown> | undefined)[] = [],
+  ): Promise<void> {
     this.leases.release(key, owner);
-    await Promise.all(
-      holders.map((peer) => (peer === undefined ? undefined : this.callPeer(peer, { op: "release", key, owner }))),
-    );
+    const released = holders.map((peer, index) => {
+      if (peer === undefined) return undefined;
+      const release = () => this.callPeer(peer, { op: "release", key, owner });
+      const pending = inFlight[index];
+      if (pending === undefined) return release();
+      void pending.then(release);
+      return undefined;
+    });
+    await Promise.all(released);
   }
 
   /** Copies, from every peer, versions newer than this region's: after a start, an isolation or a failed call. */
@@ -475,6 +568,13 @@ export class MajorityReplication {
     if (!this.mayBeBehind || this.isolated || this.catchingUp !== undefined) return;
     this.mayBeBehind = false;
     this.catchingUp = (async () => {
+      // What this region holds, by stamp: only newer versions are copied (a conditional put of
+      // every item, thousands after a drill, kept a rejoining region too busy to answer its peers).
+      const heldHere = await this.stampsHere();
+      if (heldHere === undefined) {
+        this.mayBeBehind = true;
+        return;
+      }
       for (const peer of this.settings.peers) {
         let startKey: WireItem | undefined;
         do {
@@ -485,7 +585,9 @@ export class MajorityReplication {
           }
           for (const item of (page.items ?? []) as WireItem[]) {
             const itemKey = MajorityReplication.itemKeyOf("PutItem", { Item: item });
-            if (itemKey !== undefined && stampOf(item) !== undefined) await this.applyHere(itemKey, item);
+            if (itemKey === undefined || stampOf(item) === undefined) continue;
+            if (stampValue(item) <= (heldHere.get(canonicalJson(itemKey)) ?? -1n)) continue;
+            if (!(await this.applyHere(itemKey, item))) this.mayBeBehind = true;
           }
           startKey = page.next as WireItem | undefined;
         } while (startKey !== undefined);
@@ -494,6 +596,30 @@ export class MajorityReplication {
       this.catchingUp = undefined;
     });
     await this.catchingUp;
+  }
+
+  /** The stamp of every item this region holds, by key; undefined when its DynamoDB Local did not answer. */
+  private async stampsHere(): Promise<Map<string, bigint> | undefined> {
+    const stamps = new Map<string, bigint>();
+    let startKey: WireItem | undefined;
+    try {
+      do {
+        const answer = await this.upstream("Scan", {
+          TableName: this.settings.tableName,
+          ConsistentRead: true,
+          ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
+        });
+        if (answer.status >= 400) return undefined;
+        for (const item of (answer.body.Items ?? []) as WireItem[]) {
+          const itemKey = MajorityReplication.itemKeyOf("PutItem", { Item: item });
+          if (itemKey !== undefined) stamps.set(canonicalJson(itemKey), stampValue(item));
+        }
+        startKey = answer.body.LastEvaluatedKey as WireItem | undefined;
+      } while (startKey !== undefined);
+    } catch {
+      return undefined;
+    }
+    return stamps;
   }
 
   /** One call to a peer's endpoint; undefined when it cannot be made or answered (isolation included). */
@@ -539,6 +665,9 @@ export function parsePeerRequest(op: string, body: unknown): PeerRequest | undef
         : undefined;
     case "scan":
       return request.startKey === undefined || object("startKey") ? (request as PeerRequest) : undefined;
+    case "behind":
+    case "status":
+      return request as PeerRequest;
     default:
       return undefined;
   }

@@ -110,6 +110,11 @@ export interface ConvergenceOptions {
   replicas: { region: string; endpoint: string; tableName: string }[];
   /** The replicator's `GET /status`. */
   replicationStatus: () => Promise<ReplicationStatus>;
+  /**
+   * What else is still copying writes between the regions (an MRSC region catching up after a
+   * fault), by name; waited for like a replication pair.
+   */
+  catchingUp?: () => Promise<string[]>;
   timeoutMs: number;
   progress?: (line: string) => void;
 }
@@ -177,6 +182,7 @@ export async function verifyConvergence(options: ConvergenceOptions): Promise<Co
         behind = pairs
           .filter((pair) => pair.caughtUpAt === null || pair.caughtUpAt < mark)
           .map((pair) => `${pair.source} → ${pair.target}${pair.lastError ? `: ${pair.lastError}` : ""}`);
+        if (options.catchingUp !== undefined) behind.push(...(await options.catchingUp()));
       } catch (error) {
         behind = [`the replicator does not answer (${describe(error)})`];
       }
