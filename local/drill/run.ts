@@ -113,11 +113,21 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
 
   // RPO exposure, read during the outage: writes the failed region acknowledged that a surviving
   // region cannot serve yet.
+  // A 404 says the write is not there; a 5xx or no answer (a survivor busy with everyone's
+  // traffic) says nothing, so such a read is asked again until the deadline before it counts.
   const exposed: string[] = [];
+  const rereadUntil = Date.now() + Math.max(5000, target.probeIntervalMs * 10);
+  const readable = async (survivor: string, id: string) => {
+    for (;;) {
+      const { status } = await target.read(survivor, id);
+      if (status === 200) return true;
+      if (status === 404 || Date.now() >= rereadUntil) return false;
+      await sleep(target.probeIntervalMs);
+    }
+  };
   for (const entry of ledger.filter((one) => one.region === region)) {
     for (const survivor of survivors) {
-      const answer = await target.read(survivor, entry.id);
-      if (answer.status !== 200) {
+      if (!(await readable(survivor, entry.id))) {
         exposed.push(entry.id);
         break;
       }
