@@ -5,6 +5,7 @@ import { type ConflictReport, type FailoverReport, schema } from "../../shared/d
 import { loadStack } from "../../shared/stack-file.js";
 import { runConflictDrill } from "../drill/conflict.js";
 import { localTarget } from "../drill/local-target.js";
+import { runDrill } from "../drill/run.js";
 import type { DrillTarget } from "../drill/target.js";
 import { ROOT, useCloud } from "./support/cloud.js";
 import { DRILL_TIMEOUT_MS, runDrillCli, useDrillOutput } from "./support/drill.js";
@@ -113,6 +114,23 @@ describe("npm run drill's verdicts, the conflict drill and its refusals", () => 
       // Assess
       expect(report.measured.unreadableIds).toEqual([]);
       expect(report.passed, report.failures.join("; ")).toBe(true);
+    },
+    DRILL_TIMEOUT_MS + 30_000,
+  );
+
+  it(
+    "does not count a write as exposed while the survivor answers 503 for a while",
+    async () => {
+      // Prepare: the survivor answers 503 for the first second of the drill's reads, as a region
+      // busy with everyone's traffic does; its replica holds the writes all the while.
+      const target = failingReads((_id, sinceFirstReadMs) => sinceFirstReadMs < 1000);
+
+      // Act: a short outage; only the exposure count matters here, not the RTO.
+      const report = await runDrill(target, { stack: "prod", region: "us-east-1", mode: "health", outageMs: 3000 });
+
+      // Assess
+      expect(report.probes.some((probe) => probe.region === "us-east-1" && probe.status === 201)).toBe(true);
+      expect(report.measured.rpoExposure, report.measured.rpoExposureIds.join(", ")).toBe(0);
     },
     DRILL_TIMEOUT_MS + 30_000,
   );
