@@ -54,6 +54,15 @@ export interface ReplicatorSettings {
   stampAtStream: boolean;
 }
 
+/** The witness of a two-region MRSC table (local/data/witness.ts), a process of its own. */
+export interface WitnessSettings {
+  region: string;
+  port: number;
+  tableName: string;
+  versionsFile: string;
+  isolated: boolean;
+}
+
 /** What the supervisor asks of a child. */
 export type SupervisorOrder =
   | { type: "set-kill-switch"; disabled: boolean }
@@ -62,7 +71,7 @@ export type SupervisorOrder =
   | { type: "set-alias"; routing: AliasRouting }
   | { type: "isolate"; region: string }
   | { type: "rejoin"; region: string }
-  /** MRSC: the region's data endpoint is cut off from the other regions', or rejoins them. */
+  /** MRSC: the region's data endpoint (or the witness) is cut off from the other regions', or rejoins them. */
   | { type: "set-isolated"; isolated: boolean };
 
 /** An order as sent: its id comes back with the answer, so concurrent orders cannot cross. */
