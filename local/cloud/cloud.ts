@@ -318,6 +318,10 @@ export class LocalCloud {
         tableName: TABLE_NAME,
         versionsFile,
         isolated: faults.has("isolate"),
+        regions: [...this.regions.values()].map((runtime) => ({
+          region: runtime.region,
+          url: `http://127.0.0.1:${runtime.dataPort}`,
+        })),
       }),
       logFile: path.join(this.logDirectory, `witness-${region}.log`),
     });

@@ -1,4 +1,4 @@
-import type { MajoritySettings } from "../data/majority.js";
+import type { MajoritySettings, Peer } from "../data/majority.js";
 
 /**
  * Messages between the local cloud's supervisor and its node children (region APIs and the
@@ -61,6 +61,8 @@ export interface WitnessSettings {
   tableName: string;
   versionsFile: string;
   isolated: boolean;
+  /** The regions' data endpoints, which it catches up from after a start or a rejoin. */
+  regions: Peer[];
 }
 
 /** What the supervisor asks of a child. */

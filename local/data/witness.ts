@@ -15,7 +15,9 @@ import {
   DEFAULT_LEASE_MS,
   itemKeyText,
   Leases,
+  MajorityReplication,
   PEER_PATH,
+  type Peer,
   type PeerRequest,
   parsePeerRequest,
   SCAN_PAGE,
@@ -44,9 +46,13 @@ export interface WitnessOptions {
   port: number;
   /** The log of versions it holds; read at start, appended to at every change. */
   versionsFile: string;
-  /** Cut off (the isolate fault): it answers no call. */
+  /** Cut off (the isolate fault): it answers no call and makes none. */
   isolated?: boolean;
   leaseMs?: number;
+  /** The regions' data endpoints, which it copies newer versions from after a start or a rejoin. */
+  regions: Peer[];
+  /** How often a witness that may have missed writes scans the regions; 1 s by default. */
+  catchUpIntervalMs?: number;
 }
 
 export interface WitnessServer {
@@ -147,22 +153,92 @@ function parseLine(line: string): LogLine | undefined {
   }
 }
 
-/** Answers one call of the peer protocol as a replica would; undefined when cut off. */
+const PEER_TIMEOUT_MS = 2000;
+
+/**
+ * Answers one call of the peer protocol as a replica would (undefined when cut off), and, like a
+ * region, copies the versions it may have missed (after a start or a rejoin) from the regions.
+ */
 export class Witness {
   readonly leases: Leases;
   private isolated: boolean;
+  private mayBeBehind = true;
+  private catchingUp: Promise<void> | undefined;
+  private readonly catchUpTimer: NodeJS.Timeout;
 
   constructor(
-    private readonly options: Pick<WitnessOptions, "tableName" | "isolated" | "leaseMs">,
+    private readonly options: Pick<
+      WitnessOptions,
+      "region" | "tableName" | "isolated" | "leaseMs" | "regions" | "catchUpIntervalMs"
+    >,
     readonly versions: WitnessVersions,
   ) {
     // A restarted witness grants no lease for a whole lease period, as a restarted region does.
     this.leases = new Leases(options.leaseMs ?? DEFAULT_LEASE_MS);
     this.isolated = options.isolated === true;
+    this.catchUpTimer = setInterval(() => void this.catchUpIfBehind(), options.catchUpIntervalMs ?? 1000);
+    this.catchUpTimer.unref();
   }
 
   setIsolated(isolated: boolean): void {
+    if (this.isolated && !isolated) this.mayBeBehind = true;
     this.isolated = isolated;
+  }
+
+  close(): void {
+    clearInterval(this.catchUpTimer);
+  }
+
+  /**
+   * Copies from each region every version newer than its own, as a region's data endpoint does
+   * after a fault: the writes the two regions made while it was cut off or restarting. Applied
+   * by stamp, so a copy never replaces a later version.
+   */
+  async catchUpIfBehind(): Promise<void> {
+    if (!this.mayBeBehind || this.isolated || this.catchingUp !== undefined) return;
+    this.mayBeBehind = false;
+    this.catchingUp = (async () => {
+      for (const region of this.options.regions) {
+        let startKey: WireItem | undefined;
+        do {
+          const page = await this.scan(region, startKey);
+          if (page === undefined) {
+            this.mayBeBehind = true;
+            break;
+          }
+          for (const item of (page.items ?? []) as WireItem[]) {
+            const itemKey = MajorityReplication.itemKeyOf("PutItem", { Item: item });
+            if (itemKey === undefined) continue;
+            const key = itemKeyText(this.options.tableName, itemKey);
+            // An item leased here is being written under this very witness's lease: that write copies it.
+            if (this.leases.holders(key).length === 0) this.versions.apply(key, itemKey, item);
+          }
+          startKey = page.next as WireItem | undefined;
+        } while (startKey !== undefined);
+      }
+    })().finally(() => {
+      this.catchingUp = undefined;
+    });
+    await this.catchingUp;
+  }
+
+  private async scan(region: Peer, startKey: WireItem | undefined): Promise<Record<string, unknown> | undefined> {
+    if (this.isolated) return undefined;
+    try {
+      const response = await fetch(`${region.url}${PEER_PATH}scan`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-calcburst-peer": this.options.region },
+        body: JSON.stringify({ op: "scan", ...(startKey !== undefined && { startKey }) }),
+        signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      return (await response.json()) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
   }
 
   async answerPeer(request: PeerRequest): Promise<Record<string, unknown> | undefined> {
@@ -262,6 +338,7 @@ export async function startWitness(options: WitnessOptions): Promise<WitnessServ
     setIsolated: (isolated) => witness.setIsolated(isolated),
     close: () =>
       new Promise((resolve) => {
+        witness.close();
         server.closeAllConnections();
         server.close(() => {
           versions.close();

@@ -133,7 +133,7 @@ describe("a two-region MRSC table with a witness in the local cloud", () => {
     expect(await regionsHolding(theCloud(), TABLE_NAME, "written-through-the-witness")).toContain(SECOND);
   });
 
-  it("keeps both regions writing while the witness is cut off or restarting, and refuses faults it has no part for", async () => {
+  it("keeps both regions writing while the witness is cut off or restarting, catches the witness up after, and refuses faults it has no part for", async () => {
     // Prepare
     const refused = theCloud().cli("fail", WITNESS, "--mode", "health");
     const firstPid = theCloud().state().witness?.pid;
@@ -164,5 +164,17 @@ describe("a two-region MRSC table with a witness in the local cloud", () => {
     expect(witness?.faults).toEqual([]);
     // What it held before it was killed, it holds after: its versions are on disk.
     expect(await witnessHolds("acknowledged-with-the-witness")).toBe(true);
+    // What the regions wrote without it, it copies from them once it is back.
+    const missed = [1, 2].flatMap((n) => [
+      `written-while-the-witness-is-cut-off-${n}`,
+      `written-while-the-witness-restarts-${n}`,
+    ]);
+    const caughtUp = await eventually(
+      "the witness holding what the regions wrote while it was cut off or restarting",
+      async () => ((await Promise.all(missed.map(witnessHolds))).every(Boolean) ? true : undefined),
+      CATCH_UP_DEADLINE_MS,
+      200,
+    );
+    expect(caughtUp).toBe(true);
   });
 });
