@@ -25,7 +25,7 @@ export const SLOWEST_FIRST = [
   "local/test/supervision.test.ts",
   "local/test/acknowledged-writes.test.ts",
   "local/test/strong-isolation.test.ts",
-  // One cloud (two regions and the witness); 74 s and 49 s alone at load 9 to 17, not yet timed in a whole run.
+  // One cloud (two regions and the witness); 74, 49 and 45 s in three runs alone (load average 7 to 17), not yet timed in a whole run.
   "local/test/strong-witness.test.ts",
   "local/test/cli.test.ts",
   "local/test/function-versions.test.ts",
