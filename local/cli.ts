@@ -3,7 +3,8 @@
  *   up                       start the cloud in the foreground (what `npm start` runs)
  *   status                   health, routing, replication and processes of the running cloud
  *   fail <region> --mode m   inject a fault: api | data | health | isolate | crash
- *   restore <region>         undo every fault on the region
+ *                            (on an MRSC witness's region: isolate | crash)
+ *   restore <region>         undo every fault on the region (or the witness)
  *   verify                   compare every item in every region once replication has caught up
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -11,7 +12,14 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { HANDLER_BUNDLE as BUNDLE, PROJECT_ROOT } from "../shared/paths.js";
 import { loadStack } from "../shared/stack-file.js";
-import { type CloudState, type CloudStatus, DEFAULT_READY_TIMEOUT_MS, FAULT_MODES, LocalCloud } from "./cloud/cloud.js";
+import {
+  type CloudState,
+  type CloudStatus,
+  DEFAULT_READY_TIMEOUT_MS,
+  FAULT_MODES,
+  LocalCloud,
+  WITNESS_FAULT_MODES,
+} from "./cloud/cloud.js";
 import { startControlServer } from "./cloud/control.js";
 import { ControlError, callControl, readCloudState, verifyCloud } from "./cloud/control-client.js";
 import { runDemo } from "./demo.js";
@@ -26,6 +34,7 @@ const USAGE = `usage: npm start [-- --stack prod --port 8080 --time-scale 1 --no
                     --ready-timeout ${DEFAULT_READY_TIMEOUT_MS / 1000} --fresh]
        npm run local -- status [--json]
        npm run local -- fail <region> --mode ${FAULT_MODES.join("|")}
+       npm run local -- fail <witness region> --mode ${WITNESS_FAULT_MODES.join("|")}   (a two-region MRSC stack's witness)
        npm run local -- restore <region>
        npm run local -- verify [--timeout <s>] [--json]   (exit 0 converged, 1 diverged, 3 could not tell)
        npm run local -- screenshot [--out .local/dashboard.png]   (the dashboard console, by headless Chromium)
@@ -259,6 +268,13 @@ function printStatus(status: CloudStatus): void {
       `  ${health.region.padEnd(12)} ${(health.healthy ? "HEALTHY" : "UNHEALTHY").padEnd(9)} last check: ${last}${faults}${instances}`,
     );
   }
+  const { witness } = state;
+  if (witness !== undefined) {
+    const faults = witness.faults.length ? `  faults: ${witness.faults.join(", ")}` : "";
+    console.log(
+      `  ${witness.region.padEnd(12)} WITNESS   a lease-holder with no table: not routed, no /health${faults}`,
+    );
+  }
   console.log("\nrouting (a fresh DNS answer per client location)");
   for (const [location, region] of Object.entries(status.routingTable))
     console.log(`  ${location.padEnd(8)} → ${region}`);
@@ -284,6 +300,9 @@ function printStatus(status: CloudStatus): void {
       `${region.api.url}   data endpoint ${region.data.endpoint} ${region.data.pid === null ? "(bypassed)" : "(in the API process)"}`,
     );
     where.set(`${name} DynamoDB Local`, `${region.dynamodb.endpoint}   data in ${region.dynamodb.dataDirectory}`);
+  }
+  if (witness !== undefined) {
+    where.set(`${witness.region} witness`, `${witness.url}   versions in ${witness.versionsFile}`);
   }
   for (const child of state.processes) {
     const running =

@@ -14,7 +14,7 @@ import { HealthChecks, type RegionHealth } from "../router/health-checks.js";
 import { LatencyResolver } from "../router/resolver.js";
 import { type Router, startRouter } from "../router/server.js";
 import { type FaultMode, type FaultTarget, injectFault, liftFaults } from "./faults.js";
-import type { RegionSettings, RegionStats, ReplicatorSettings } from "./ipc.js";
+import type { RegionSettings, RegionStats, ReplicatorSettings, WitnessSettings } from "./ipc.js";
 import { NodeChild } from "./node-child.js";
 import { waitForRegions } from "./ready.js";
 import type { CloudState, CloudStatus } from "./state.js";
@@ -48,6 +48,12 @@ export const DEFAULT_READY_TIMEOUT_MS = 180_000;
 const REPLICATOR_POLL_MS = 200;
 /** A scaled metrics flush interval stays above this, so a flush never runs on every request. */
 const MIN_FLUSH_INTERVAL_MS = 200;
+/**
+ * The faults the witness takes: it has no API, no DynamoDB Local and no /health, so only being
+ * cut off from the regions (isolate) and dying (crash: SIGKILL, restarted by the supervisor with
+ * the versions it had on disk) mean anything for it.
+ */
+export const WITNESS_FAULT_MODES: readonly FaultMode[] = ["isolate", "crash"];
 
 export interface LocalCloudOptions {
   stack: string;
@@ -96,14 +102,27 @@ interface RegionRuntime {
   faultSince: string | null;
 }
 
+/** The witness of a two-region MRSC table: a process of its own (local/data/witness-main.ts). */
+interface WitnessRuntime {
+  region: string;
+  port: number;
+  versionsFile: string;
+  child: NodeChild;
+  process: SupervisedChild;
+  faults: Set<FaultMode>;
+  faultSince: string | null;
+}
+
 /**
  * The local two-region cloud: per region a DynamoDB Local and an API process, one replicator
- * between them, and the router in this process. Wires them together, injects faults and writes
+ * between them, the witness of a two-region MRSC table when the stack has one, and the router in
+ * this process. Wires them together, injects faults and writes
  * the state file that the CLI and the tests read; the supervisor (supervisor.ts) keeps the
  * children running.
  */
 export class LocalCloud {
   private readonly regions = new Map<string, RegionRuntime>();
+  private witness: WitnessRuntime | undefined;
   private readonly supervisor: Supervisor;
   private replicator: NodeChild | undefined;
   private replicatorProcess: SupervisedChild | undefined;
@@ -205,6 +224,10 @@ export class LocalCloud {
     const peers = [...this.regions.values()]
       .filter((other) => other.region !== runtime.region)
       .map((other) => ({ region: other.region, url: `http://127.0.0.1:${other.dataPort}` }));
+    // Two regions and the witness: it is the third lease-holder, so a majority is two of three.
+    if (this.witness !== undefined) {
+      peers.push({ region: this.witness.region, url: `http://127.0.0.1:${this.witness.port}` });
+    }
     return { majority: { peers, tableName: TABLE_NAME, isolated: runtime.faults.has("isolate") } };
   }
 
@@ -276,13 +299,45 @@ export class LocalCloud {
     this.regions.set(region, runtime);
   }
 
+  /**
+   * The witness: a process of its own rather than part of this one, so that it answers the
+   * regions on its own event loop (this process also proxies every client request, in the
+   * router), it can be killed and restarted like any replica (its leases then lapse, its versions
+   * stay on disk), and a fault that freezes this process does not silently take the majority's
+   * third member with it.
+   */
+  private addWitness(region: string, port: number): void {
+    const versionsFile = path.join(this.dataDirectory, `witness-${region}`, "versions.jsonl");
+    const faults = new Set<FaultMode>();
+    const child = new NodeChild({
+      name: `${region} witness`,
+      script: path.join(__dirname, "..", "data", "witness-main.ts"),
+      settings: (): WitnessSettings => ({
+        region,
+        port,
+        tableName: TABLE_NAME,
+        versionsFile,
+        isolated: faults.has("isolate"),
+        regions: [...this.regions.values()].map((runtime) => ({
+          region: runtime.region,
+          url: `http://127.0.0.1:${runtime.dataPort}`,
+        })),
+      }),
+      logFile: path.join(this.logDirectory, `witness-${region}.log`),
+    });
+    this.witness = {
+      region,
+      port,
+      versionsFile,
+      child,
+      process: this.supervisor.add(child),
+      faults,
+      faultSince: null,
+    };
+  }
+
   async start(): Promise<void> {
     const { config } = this.options;
-    if (config.tableConsistency === "MRSC" && config.tableWitnessRegion !== undefined) {
-      throw new Error(
-        `the local cloud runs MRSC with three regions; a witness (tableWitnessRegion ${config.tableWitnessRegion}) is not emulated: list three regions (docs/CONSISTENCY.md#limits)`,
-      );
-    }
     if (config.tableConsistency === "MRSC" && this.options.bypassDataEndpoint === true) {
       throw new Error(
         "MRSC lives in the data endpoints: the benchmark mode that bypasses them cannot run an MRSC stack",
@@ -303,13 +358,29 @@ export class LocalCloud {
         dataPort: await freePort(),
       });
     }
+    if (config.tableConsistency === "MRSC" && config.tableWitnessRegion !== undefined) {
+      this.addWitness(config.tableWitnessRegion, await freePort());
+    }
     this.replicatorPort = await freePort();
     this.writeState();
 
     this.progress(`starting DynamoDB Local for ${config.regions.join(", ")} (data in ${this.dataDirectory}) ...`);
-    const databases = await Promise.allSettled(
-      [...this.regions.values()].map((one) => one.dynamodb.start(remainingMs())),
-    );
+    const witness = this.witness;
+    const databases = await Promise.allSettled([
+      ...[...this.regions.values()].map((one) => one.dynamodb.start(remainingMs())),
+      // The witness needs no table, only its folder: it starts beside the databases.
+      ...(witness === undefined
+        ? []
+        : [
+            witness.process
+              .start(remainingMs())
+              .then(() =>
+                this.progress(
+                  `  ${witness.region}: the table's witness http://127.0.0.1:${witness.port} (pid ${witness.process.pid}), a lease-holder with no table; versions in ${witness.versionsFile}`,
+                ),
+              ),
+          ]),
+    ]);
     const failed = databases.find((result) => result.status === "rejected");
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
     await Promise.all([
@@ -495,7 +566,8 @@ export class LocalCloud {
   }
 
   private notARegion(region: string): string {
-    const regions = `${this.options.stack} (${[...this.regions.keys()].join(", ")})`;
+    const witness = this.witness === undefined ? "" : `, witness ${this.witness.region}`;
+    const regions = `${this.options.stack} (${[...this.regions.keys()].join(", ")}${witness})`;
     return region === ""
       ? `region is required: one of stack ${regions}`
       : `${region} is not a region of stack ${regions}`;
@@ -533,6 +605,7 @@ export class LocalCloud {
   }
 
   async fail(region: string, mode: FaultMode): Promise<string> {
+    if (this.witness !== undefined && region === this.witness.region) return this.failWitness(this.witness, mode);
     const runtime = this.runtime(region);
     if (runtime.faults.has(mode)) return `${region} already has the ${mode} fault`;
     runtime.faults.add(mode);
@@ -542,7 +615,53 @@ export class LocalCloud {
     return done;
   }
 
+  /** A fault of the witness: cut off from both regions (they keep a majority together), or killed. */
+  private async failWitness(witness: WitnessRuntime, mode: FaultMode): Promise<string> {
+    const { region } = witness;
+    if (!WITNESS_FAULT_MODES.includes(mode)) {
+      throw new Error(
+        `${region} holds the table's witness, which has no API, no DynamoDB Local and no /health: the ${mode} fault does not apply to it; use --mode ${WITNESS_FAULT_MODES.join(" or ")}`,
+      );
+    }
+    if (witness.faults.has(mode)) return `${region}'s witness already has the ${mode} fault`;
+    witness.faults.add(mode);
+    let done: string;
+    if (mode === "isolate") {
+      if (witness.process.pid !== undefined) await witness.child.request({ type: "set-isolated", isolated: true });
+      done = `${region}'s witness is cut off from the regions; the regions still form a majority together`;
+    } else {
+      const pid = witness.process.signal("SIGKILL");
+      done =
+        pid === undefined
+          ? `${region}'s witness is not running (it is being restarted); nothing to kill`
+          : `${region}'s witness (pid ${pid}) is killed with SIGKILL; the supervisor restarts it with the versions it had on disk`;
+    }
+    witness.faultSince ??= new Date().toISOString();
+    this.writeState();
+    return done;
+  }
+
+  private async restoreWitness(witness: WitnessRuntime): Promise<string> {
+    const faults = new Set(witness.faults);
+    witness.faults.clear();
+    witness.faultSince = null;
+    const restored: string[] = [];
+    if (faults.has("crash")) {
+      await witness.process.waitUntilRunning(this.readyTimeoutMs);
+      restored.push(`witness is back (pid ${witness.process.pid}), restarted by the supervisor`);
+    }
+    if (faults.has("isolate")) {
+      if (witness.process.pid !== undefined) await witness.child.request({ type: "set-isolated", isolated: false });
+      restored.push("witness reconnected");
+    }
+    this.writeState();
+    return restored.length === 0
+      ? `${witness.region}'s witness had no fault to restore`
+      : `${witness.region}: ${restored.join(", ")}`;
+  }
+
   async restore(region: string): Promise<string> {
+    if (this.witness !== undefined && region === this.witness.region) return this.restoreWitness(this.witness);
     const runtime = this.runtime(region);
     // Cleared first: the settings of a restarted API and the router read the faults.
     const faults = new Set(runtime.faults);
@@ -583,6 +702,16 @@ export class LocalCloud {
         ]),
       ),
       replicator: { url: `http://127.0.0.1:${this.replicatorPort}`, pid: this.replicatorProcess?.pid ?? null },
+      ...(this.witness !== undefined && {
+        witness: {
+          region: this.witness.region,
+          url: `http://127.0.0.1:${this.witness.port}`,
+          pid: this.witness.process.pid ?? null,
+          versionsFile: this.witness.versionsFile,
+          faults: [...this.witness.faults],
+          faultSince: this.witness.faultSince,
+        },
+      }),
       monitoring:
         this.monitoring?.state !== undefined
           ? { ...this.monitoring.state, pids: this.monitoring.pids() }
@@ -645,7 +774,10 @@ export class LocalCloud {
     this.checks?.stop();
     await this.router?.close().catch(() => undefined);
     await this.replicatorProcess?.stop().catch(() => undefined);
-    await Promise.all([...this.regions.values()].map((runtime) => runtime.apiProcess.stop().catch(() => undefined)));
+    await Promise.all([
+      ...[...this.regions.values()].map((runtime) => runtime.apiProcess.stop().catch(() => undefined)),
+      this.witness?.process.stop().catch(() => undefined),
+    ]);
     await Promise.all([...this.regions.values()].map((runtime) => runtime.dynamodb.stop().catch(() => undefined)));
     await this.monitoring?.stop().catch(() => undefined);
     rmSync(this.stateFile, { force: true });

@@ -1,4 +1,4 @@
-import type { MajoritySettings } from "../data/majority.js";
+import type { MajoritySettings, Peer } from "../data/majority.js";
 
 /**
  * Messages between the local cloud's supervisor and its node children (region APIs and the
@@ -54,6 +54,17 @@ export interface ReplicatorSettings {
   stampAtStream: boolean;
 }
 
+/** The witness of a two-region MRSC table (local/data/witness.ts), a process of its own. */
+export interface WitnessSettings {
+  region: string;
+  port: number;
+  tableName: string;
+  versionsFile: string;
+  isolated: boolean;
+  /** The regions' data endpoints, which it catches up from after a start or a rejoin. */
+  regions: Peer[];
+}
+
 /** What the supervisor asks of a child. */
 export type SupervisorOrder =
   | { type: "set-kill-switch"; disabled: boolean }
@@ -62,7 +73,7 @@ export type SupervisorOrder =
   | { type: "set-alias"; routing: AliasRouting }
   | { type: "isolate"; region: string }
   | { type: "rejoin"; region: string }
-  /** MRSC: the region's data endpoint is cut off from the other regions', or rejoins them. */
+  /** MRSC: the region's data endpoint (or the witness) is cut off from the other regions', or rejoins them. */
   | { type: "set-isolated"; isolated: boolean };
 
 /** An order as sent: its id comes back with the answer, so concurrent orders cannot cross. */

@@ -39,6 +39,19 @@ export interface CloudState {
     }
   >;
   replicator: { url: string; pid: number | null };
+  /**
+   * A two-region MRSC stack's witness (tableWitnessRegion): a lease-holder with no table, in a
+   * process of its own; absent on every other stack. Not a region: no API, no /health, not routed.
+   */
+  witness?: {
+    region: string;
+    url: string;
+    pid: number | null;
+    /** The latest version of each item it holds, kept on disk. */
+    versionsFile: string;
+    faults: FaultMode[];
+    faultSince: string | null;
+  };
   /** The Prometheus servers and Alertmanager, or why there are none. */
   monitoring: (MonitoringState & { pids: number[] }) | { disabled: string };
   /** Every child process as the supervisor sees it: running, being restarted, or stopped by a fault. */

@@ -42,9 +42,10 @@ export interface MajoritySettings {
 }
 
 export const PEER_PATH = "/mrsc/";
-const DEFAULT_LEASE_MS = 5000;
+export const DEFAULT_LEASE_MS = 5000;
 const PEER_TIMEOUT_MS = 2000;
-const SCAN_PAGE = 200;
+/** How many items one `scan` answer carries at most. */
+export const SCAN_PAGE = 200;
 /** How long a request waits for this region's own earlier request of the same item. */
 const LOCAL_WAIT_MS = 2000;
 const LOCAL_WAIT_STEP_MS = 5;
@@ -140,7 +141,8 @@ export type UpstreamCall = (
   body: Record<string, unknown>,
 ) => Promise<{ status: number; body: Record<string, unknown> }>;
 
-type PeerRequest =
+/** A call of the peer protocol (PEER_PATH + op), as a region's data endpoint or the witness receives it. */
+export type PeerRequest =
   | { op: "claim"; key: string; owner: string; mode: LeaseMode }
   | { op: "release"; key: string; owner: string }
   | { op: "read"; key: string; itemKey: WireItem }
@@ -154,7 +156,8 @@ const errorName = (body: Record<string, unknown>) =>
     .split("#")
     .pop() ?? "";
 
-const stampValue = (item: WireItem | undefined) => {
+/** An item's applied time in µs; -1 for no item or no stamp: what "latest" compares. */
+export const stampValue = (item: WireItem | undefined): bigint => {
   const stamp = stampOf(item);
   return stamp === undefined ? -1n : stampMicros(stamp.time);
 };
@@ -233,7 +236,7 @@ export class MajorityReplication {
   }
 
   private keyText(itemKey: WireItem): string {
-    return `${this.settings.tableName}/${canonicalJson(itemKey)}`;
+    return itemKeyText(this.settings.tableName, itemKey);
   }
 
   /** A write of one item: acknowledged (the local answer) only once a majority holds it. */
@@ -641,6 +644,11 @@ export class MajorityReplication {
       return undefined;
     }
   }
+}
+
+/** The text that names one item in the peer protocol (`key`): its table and its key. */
+export function itemKeyText(tableName: string, itemKey: WireItem): string {
+  return `${tableName}/${canonicalJson(itemKey)}`;
 }
 
 /** A peer call's body as the endpoint received it, or undefined when it is not one. */

@@ -18,7 +18,7 @@ export interface RunningCloud {
   status(): Promise<CloudStatus>;
   /** Runs `npm run local -- <args>` against this cloud, as a user would. */
   cli(...args: string[]): { status: number | null; stdout: string; stderr: string };
-  /** Every PID the cloud has had: the supervisor, APIs, data endpoints, DynamoDB Locals, the replicator. */
+  /** Every PID the cloud has had: the supervisor, APIs, data endpoints, DynamoDB Locals, the replicator, a witness. */
   pids(): number[];
   stop(): Promise<void>;
 }
@@ -26,6 +26,7 @@ export interface RunningCloud {
 export function pidsOf(state: CloudState): number[] {
   const pids = [state.supervisor.pid, state.replicator.pid];
   for (const region of Object.values(state.regions)) pids.push(region.api.pid, region.data.pid, region.dynamodb.pid);
+  if (state.witness !== undefined) pids.push(state.witness.pid);
   if ("pids" in state.monitoring) pids.push(...state.monitoring.pids);
   return pids.filter((pid): pid is number => typeof pid === "number");
 }
