@@ -259,10 +259,21 @@ export class Witness {
         );
         return { applied: outcome.held && outcome.value };
       }
+      case "behind":
+        // A region's write did not reach it (it answered too late): copy what it missed.
+        this.mayBeBehind = true;
+        return {};
+      case "status":
+        return { behind: this.mayBeBehind || this.catchingUp !== undefined };
       case "scan": {
         const after =
           request.startKey === undefined ? undefined : itemKeyText(this.options.tableName, request.startKey);
         return this.versions.page(after, SCAN_PAGE);
+      }
+      default: {
+        // Every peer message has its answer here: a new one must not fall through to "no answer".
+        const unanswered: never = request;
+        return unanswered;
       }
     }
   }
