@@ -137,8 +137,10 @@ describe("monitoring in the local cloud", () => {
     });
     const other = await queryPrometheus(
       global.prometheus,
-      'ALERTS{alertname="CalcBurstRegionDown",region="us-east-1"}',
+      'ALERTS{alertname="CalcBurstRegionDown",region="us-east-1",alertstate="firing"}',
     );
+    // Firing, not pending: on a busy machine one of us-east-1's probes can time out (pending),
+    // which the rule's `for` is there to absorb; a page for it would be the false alarm.
     expect(other).toEqual([]);
     expect(cloud().cli("restore", "eu-west-1").status).toBe(0);
   });

@@ -66,5 +66,5 @@ describe("a region cut off from the majority on the MRSC stack", () => {
       200,
     );
     expect(caughtUp).toBe(true);
-  });
+  }, 180_000);
 });
