@@ -20,6 +20,8 @@ afterAll(async () => {
   await traffic?.stop();
 });
 
+// A case that polls Prometheus gets a timeout beyond the sum of its polling deadlines: with the
+// default 30 s, a loaded machine cut a 30 s or 45 s deadline short (dashboard.test.ts did so).
 describe("monitoring in the local cloud", () => {
   it("writes its Prometheus, blackbox and Alertmanager URLs into the state file and the ready output", async () => {
     // Act
@@ -64,7 +66,7 @@ describe("monitoring in the local cloud", () => {
       'count(calcburst_cold_starts_total{job="calcburst-function"})',
     );
     expect(Number(perInstance[0]?.value[1])).toBeGreaterThanOrEqual(1);
-  });
+  }, 90_000);
 
   it("answers every query of the committed dashboard with data", async () => {
     // Prepare
@@ -92,7 +94,7 @@ describe("monitoring in the local cloud", () => {
 
     // Assess
     expect(empty).toEqual([]);
-  });
+  }, 90_000);
 
   it("fires RegionDown in the global Prometheus when a region's API stops, and Alertmanager notifies", async () => {
     // Prepare
@@ -143,5 +145,5 @@ describe("monitoring in the local cloud", () => {
     // which the rule's `for` is there to absorb; a page for it would be the false alarm.
     expect(other).toEqual([]);
     expect(cloud().cli("restore", "eu-west-1").status).toBe(0);
-  });
+  }, 120_000);
 });
