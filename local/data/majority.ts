@@ -628,21 +628,7 @@ export class MajorityReplication {
   /** One call to a peer's endpoint; undefined when it cannot be made or answered (isolation included). */
   private async callPeer(peer: Peer, request: PeerRequest): Promise<Record<string, unknown> | undefined> {
     if (this.isolated) return undefined;
-    try {
-      const response = await fetch(`${peer.url}${PEER_PATH}${request.op}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-calcburst-peer": this.region },
-        body: JSON.stringify(request),
-        signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
-      });
-      if (!response.ok) {
-        await response.body?.cancel();
-        return undefined;
-      }
-      return (await response.json()) as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
+    return postToPeer(peer, this.region, request);
   }
 }
 
@@ -678,5 +664,31 @@ export function parsePeerRequest(op: string, body: unknown): PeerRequest | undef
       return request as PeerRequest;
     default:
       return undefined;
+  }
+}
+
+/**
+ * One peer-protocol message from `from` (a region, or the witness) to `peer`; undefined when it
+ * cannot be sent or is not answered with a 2xx in time.
+ */
+export async function postToPeer(
+  peer: Peer,
+  from: string,
+  request: PeerRequest,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const response = await fetch(`${peer.url}${PEER_PATH}${request.op}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-calcburst-peer": from },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    return (await response.json()) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
 }

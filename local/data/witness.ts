@@ -20,6 +20,7 @@ import {
   type Peer,
   type PeerRequest,
   parsePeerRequest,
+  postToPeer,
   SCAN_PAGE,
   stampValue,
 } from "./majority.js";
@@ -153,8 +154,6 @@ function parseLine(line: string): LogLine | undefined {
   }
 }
 
-const PEER_TIMEOUT_MS = 2000;
-
 /**
  * Answers one call of the peer protocol as a replica would (undefined when cut off), and, like a
  * region, copies the versions it may have missed (after a start or a rejoin) from the regions.
@@ -224,21 +223,7 @@ export class Witness {
 
   private async scan(region: Peer, startKey: WireItem | undefined): Promise<Record<string, unknown> | undefined> {
     if (this.isolated) return undefined;
-    try {
-      const response = await fetch(`${region.url}${PEER_PATH}scan`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-calcburst-peer": this.options.region },
-        body: JSON.stringify({ op: "scan", ...(startKey !== undefined && { startKey }) }),
-        signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
-      });
-      if (!response.ok) {
-        await response.body?.cancel();
-        return undefined;
-      }
-      return (await response.json()) as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
+    return postToPeer(region, this.options.region, { op: "scan", ...(startKey !== undefined && { startKey }) });
   }
 
   async answerPeer(request: PeerRequest): Promise<Record<string, unknown> | undefined> {
