@@ -9,7 +9,7 @@ import {
 import type { AddressInfo } from "node:net";
 import { TextDecoder } from "node:util";
 import { crc32 } from "node:zlib";
-import { MajorityReplication, type MajoritySettings, PEER_PATH, parsePeerRequest } from "./majority.js";
+import { MajorityReplication, type MajoritySettings, PEER_PATH, parsePeerRequest, sendPeerAnswer } from "./majority.js";
 import {
   ApplyClock,
   hideStamps,
@@ -182,14 +182,7 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
       response.writeHead(404, { "content-type": "application/json" }).end("{}");
       return;
     }
-    const answer = await majority.answerPeer(parsed);
-    if (answer === undefined) {
-      response.destroy();
-      return;
-    }
-    const body = JSON.stringify(answer);
-    response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    response.end(body);
+    sendPeerAnswer(response, await majority.answerPeer(parsed));
   }
 
   /** What to do with a request: pass it on as it came, refuse it, or stamp and order its writes. */

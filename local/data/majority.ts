@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import { REPLICATION_STAMP, TABLE } from "../../shared/table.js";
 import { type ApplyClock, canonicalJson, stampMicros, stampOf, type WireItem } from "./stamps.js";
 
@@ -691,4 +692,19 @@ export async function postToPeer(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Sends a peer-protocol answer: JSON, or, when the answerer is cut off (undefined), no answer at
+ * all: the connection is dropped, as a partition would, so the caller cannot tell "refused" from
+ * "unreachable".
+ */
+export function sendPeerAnswer(response: ServerResponse, answer: Record<string, unknown> | undefined): void {
+  if (answer === undefined) {
+    response.destroy();
+    return;
+  }
+  const body = JSON.stringify(answer);
+  response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  response.end(body);
 }

@@ -22,6 +22,7 @@ import {
   parsePeerRequest,
   postToPeer,
   SCAN_PAGE,
+  sendPeerAnswer,
   stampValue,
 } from "./majority.js";
 import type { WireItem } from "./stamps.js";
@@ -289,14 +290,7 @@ export async function startWitness(options: WitnessOptions): Promise<WitnessServ
       response.end(text);
       return;
     }
-    const answer = await witness.answerPeer(parsed);
-    if (answer === undefined) {
-      response.destroy();
-      return;
-    }
-    const text = JSON.stringify(answer);
-    response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-    response.end(text);
+    sendPeerAnswer(response, await witness.answerPeer(parsed));
   }
 
   const server = createServer((request, response) => {

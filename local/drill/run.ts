@@ -74,14 +74,17 @@ export async function runDrill(target: DrillTarget, options: DrillOptions): Prom
   // on top of the failover, and on a busy machine that was enough to push the survivor past
   // its own health checks.
   const steadyTimeoutMs = Math.max(budgetMs * 2, 10_000);
-  const steady = await until(
-    async () => steadyState(probes, target, await target.health()) === null,
+  // What was last found not steady; the check itself keeps it, so the answer is not asked twice.
+  const last = { unsteady: "the health checks did not answer" as string | null };
+  await until(
+    async () => {
+      last.unsteady = steadyState(probes, target, await target.health());
+      return last.unsteady === null;
+    },
     steadyTimeoutMs,
     target.probeIntervalMs,
   );
-  const unsteady = steady
-    ? null
-    : (steadyState(probes, target, await target.health().catch(() => ({}))) ?? "it was not");
+  const { unsteady } = last;
   if (unsteady !== null)
     progress(
       `not steady after ${Math.round(steadyTimeoutMs / 1000)} s of traffic (${unsteady}); injecting all the same`,
