@@ -20,18 +20,28 @@ export interface VersionReading {
   version: string;
   /** Requests the version served in the short window (Prometheus's estimate). */
   requests: number;
+  /** Instances of the version that started in the short window (cold starts). */
+  instancesStarted: number;
   readings: SloReading[];
-  /** Breaches the baseline version shares are the region's trouble, not the version's: left out here. */
+  /** Breaches that are the version's own; a latency burn the whole machine shares is left out here. */
   breaches: string[];
-  /** The SLOs the candidate breached but the baseline was burning too. */
-  shared?: string[];
+  /** Why a latency breach was not counted against the version, when one was not. */
+  excused?: string;
 }
 
 export interface BurnRateWatchOptions {
   config: StackConfig;
   timeScale: number;
+  /** Every region of the cloud: the requests served beside the candidate are read from all of them. */
+  regions: string[];
   /** The region's own Prometheus, which the function's instances remote-write to. */
   prometheusUrl: (region: string) => string;
+}
+
+/** Bad events and all events of one SLO over one window. */
+export interface EventCounts {
+  bad: number;
+  total: number;
 }
 
 /**
@@ -44,12 +54,67 @@ export const CANARY_RULE = BURN_RATE_ALERTS.find(
 ) as (typeof BURN_RATE_ALERTS)[number];
 
 /**
- * Fewer requests than this in the short window are not judged. Latency needs 20: a new version's
- * first requests are cold starts, and two slow ones out of 20 (10%) stay under the fast burn's
- * 14.4% of a 1% budget, where two out of 10 would not. Errors have no such start-up cost, so 10
- * are enough to judge them and a failing version is caught sooner.
+ * Fewer requests than this in the short window are not judged. Latency needs 20: two slow ones
+ * out of 20 (10%) stay under the fast burn's 14.4% of a 1% budget, where two out of 10 would not.
+ * Errors have no start-up cost, so 10 are enough to judge them and a failing version is caught
+ * sooner.
  */
 export const MIN_JUDGED_REQUESTS: Record<Slo["name"], number> = { Availability: 10, Latency: 20 };
+
+/**
+ * Slow requests each new instance may serve before the version is charged for latency. An
+ * instance's first requests are slow by design: the SDK loads on first use
+ * (functions/commons/clients.ts) and the first connection to DynamoDB opens. Measured on an idle
+ * machine, the eight instances two local releases started served 1, 1, 2, 2, 2, 2, 2 and 4 slow
+ * requests. At AWS's volumes that is a sliver of a window; at the local cloud's few clients, a
+ * promotion that started four instances made 22.5% of the bake's first 21 requests slow and
+ * rolled a good release back. A version slow in its own code is slow on every request, far beyond
+ * this allowance.
+ */
+export const WARM_UP_SLOW_REQUESTS = 3;
+
+/** The share of events charged as bad once `allowance` bad ones are forgiven; null without events. */
+export function chargedRatio({ bad, total }: EventCounts, allowance: number): number | null {
+  return total > 0 ? Math.max(bad - allowance, 0) / total : null;
+}
+
+const percent = (ratio: number | null) => (ratio === null ? "—" : `${(ratio * 100).toFixed(1)}%`);
+
+/**
+ * Why a candidate's latency breach is the machine's and not the version's, or undefined when it is
+ * the version's. The local cloud runs every region and every version on one machine, so requests
+ * served at the same time by anything else (the control: the previous version in the candidate's
+ * region, every version elsewhere) are slowed by the same load. The candidate is charged only the
+ * burn it adds above the control's over the same short window. When the control served too few
+ * requests to compare with, the previous version's long window is the reference, as before: it
+ * still holds that version's requests from before the move.
+ */
+export function latencyExcuse(input: {
+  /** The candidate's slow ratio over the short window. */
+  candidate: number;
+  /** Everything else the cloud served over the same short window. */
+  control: EventCounts;
+  /** The previous version's slow ratio over the long window, null without traffic or baseline. */
+  baselineLong: number | null;
+  budget: number;
+  burnRate: number;
+  window: string;
+}): string | undefined {
+  const { candidate, control, baselineLong, budget, burnRate, window } = input;
+  if (control.total >= MIN_JUDGED_REQUESTS.Latency) {
+    const controlRatio = control.bad / control.total;
+    const excess = (candidate - controlRatio) / budget;
+    if (excess <= burnRate) {
+      return `Latency: the rest of the cloud was ${percent(controlRatio)} slow over the same ${window} (${Math.round(control.total)} requests), the candidate adds ${Math.max(excess, 0).toFixed(1)}× ≤ ${burnRate}×: the machine's, not the release's`;
+    }
+    return undefined;
+  }
+  if (baselineLong !== null && baselineLong / budget > burnRate) {
+    return `Latency burning in the previous version too (${percent(baselineLong)} slow): not the release's`;
+  }
+  return undefined;
+}
+
 /**
  * Reads one version's SLIs from the region's Prometheus, by the function's `version` label, and
  * judges them with the fast-burn rule the alerts use (monitoring/slo.ts), its windows shrunk by
@@ -63,41 +128,81 @@ export class BurnRateWatch {
     return scaledWindow(window, this.options.timeScale);
   }
 
-  private ratioExpression(slo: Slo, selector: string, window: string): string {
-    const range = this.range(window);
-    const requests = METRICS.requests.name;
-    const duration = METRICS.requestDuration.name;
-    if (slo.sli === "availability_errors") {
-      return `(sum(rate(${requests}{${selector},status=~"5.."}[${range}])) or vector(0)) / sum(rate(${requests}{${selector}}[${range}]))`;
-    }
-    const bound = latencyBucketBound(this.options.config);
-    return `(sum(rate(${duration}_count{${selector}}[${range}])) - sum(rate(${duration}_bucket{${selector},le="${bound}"}[${range}]))) / sum(rate(${duration}_count{${selector}}[${range}]))`;
-  }
-
   private async value(region: string, expression: string): Promise<number | null> {
     const [sample] = await queryPrometheus(this.options.prometheusUrl(region), expression);
     const value = sample === undefined ? Number.NaN : Number(sample.value[1]);
     return Number.isFinite(value) ? value : null;
   }
 
-  /** The version's SLIs and whether it breaches the fast-burn rule on its own. */
-  async read(region: string, version: string): Promise<VersionReading> {
-    const selector = `region="${region}",version="${version}",${USER_REQUESTS}`;
-    const rule = CANARY_RULE;
-    const requests =
+  /** One SLO's bad and total events for the user requests of the function series `series` picks in `region`'s Prometheus. */
+  private async counts(region: string, slo: Slo, series: string, window: string): Promise<EventCounts> {
+    const range = this.range(window);
+    const selector = `${series},${USER_REQUESTS}`;
+    const requests = METRICS.requests.name;
+    const duration = METRICS.requestDuration.name;
+    if (slo.sli === "availability_errors") {
+      const [bad, total] = await Promise.all([
+        this.value(region, `sum(increase(${requests}{${selector},status=~"5.."}[${range}]))`),
+        this.value(region, `sum(increase(${requests}{${selector}}[${range}]))`),
+      ]);
+      return { bad: bad ?? 0, total: total ?? 0 };
+    }
+    const bound = latencyBucketBound(this.options.config);
+    const [fast, total] = await Promise.all([
+      this.value(region, `sum(increase(${duration}_bucket{${selector},le="${bound}"}[${range}]))`),
+      this.value(region, `sum(increase(${duration}_count{${selector}}[${range}]))`),
+    ]);
+    return { bad: Math.max((total ?? 0) - (fast ?? 0), 0), total: total ?? 0 };
+  }
+
+  /**
+   * Instances of the series that started within the window: each has one cold-start series, at 1
+   * from its first sample on (so increase() would never count it).
+   */
+  private async instancesStarted(region: string, series: string, window: string): Promise<number> {
+    const range = this.range(window);
+    const coldStarts = `${METRICS.coldStarts.name}{${series}}`;
+    return (
       (await this.value(
         region,
-        `sum(increase(${METRICS.requests.name}{${selector}}[${this.range(rule.shortWindow)}]))`,
-      )) ?? 0;
+        `count(last_over_time(${coldStarts}[${range}]) unless ${coldStarts} offset ${range})`,
+      )) ?? 0
+    );
+  }
+
+  /** Bad events / all events; `allowance` bad events are not counted (a new instance's warm-up). */
+  private async ratio(
+    region: string,
+    slo: Slo,
+    series: string,
+    window: string,
+    allowance: number,
+  ): Promise<number | null> {
+    return chargedRatio(await this.counts(region, slo, series, window), allowance);
+  }
+
+  /** The version's SLIs and whether it breaches the fast-burn rule on its own. */
+  async read(region: string, version: string): Promise<VersionReading> {
+    const series = `region="${region}",version="${version}"`;
+    const rule = CANARY_RULE;
+    const [requests, started, startedLong] = await Promise.all([
+      this.value(
+        region,
+        `sum(increase(${METRICS.requests.name}{${series},${USER_REQUESTS}}[${this.range(rule.shortWindow)}]))`,
+      ),
+      this.instancesStarted(region, series, rule.shortWindow),
+      this.instancesStarted(region, series, rule.longWindow),
+    ]);
     const readings = await Promise.all(
       slos(this.options.config).map(async (slo): Promise<SloReading> => {
         const budget = errorBudget(slo);
+        const warmUp = slo.sli === "latency_slow" ? WARM_UP_SLOW_REQUESTS : 0;
         const [ratio, longRatio] = await Promise.all([
-          this.value(region, this.ratioExpression(slo, selector, rule.shortWindow)),
-          this.value(region, this.ratioExpression(slo, selector, rule.longWindow)),
+          this.ratio(region, slo, series, rule.shortWindow, warmUp * started),
+          this.ratio(region, slo, series, rule.longWindow, warmUp * startedLong),
         ]);
         const breaches =
-          requests >= MIN_JUDGED_REQUESTS[slo.name] &&
+          (requests ?? 0) >= MIN_JUDGED_REQUESTS[slo.name] &&
           ratio !== null &&
           longRatio !== null &&
           ratio / budget > rule.burnRate &&
@@ -109,40 +214,78 @@ export class BurnRateWatch {
         return { slo: slo.name, ratio, longRatio, breaches };
       }),
     );
-    return { region, version, requests, readings, breaches: readings.flatMap((reading) => reading.breaches) };
+    return {
+      region,
+      version,
+      requests: requests ?? 0,
+      instancesStarted: started,
+      readings,
+      breaches: readings.flatMap((reading) => reading.breaches),
+    };
+  }
+
+  /** Latency events over the short window of every request the cloud served but the candidate's in its region. */
+  private async control(region: string, candidate: string, slo: Slo): Promise<EventCounts> {
+    const parts = await Promise.all(
+      this.options.regions.map((other) =>
+        this.counts(
+          other,
+          slo,
+          other === region ? `region="${other}",version!="${candidate}"` : `region="${other}"`,
+          CANARY_RULE.shortWindow,
+        ),
+      ),
+    );
+    return parts.reduce((sum, part) => ({ bad: sum.bad + part.bad, total: sum.total + part.total }), {
+      bad: 0,
+      total: 0,
+    });
   }
 
   /**
-   * The candidate's breaches, less a latency burn that the baseline (the version it replaces) was
-   * already burning over the rule's long window, which still holds the baseline's requests from
-   * before the move: a saturated machine slows every version alike. Errors get no such pass: a
-   * region failing anyway is no place to leave a new version, and rolling back costs nothing.
+   * The candidate's breaches, less a latency burn the machine caused (latencyExcuse): a saturated
+   * machine slows every version alike. Errors get no such pass: a region failing anyway is no place
+   * to leave a new version, and rolling back costs nothing.
    */
   async compare(region: string, candidate: string, baseline: string | undefined): Promise<VersionReading> {
     const reading = await this.read(region, candidate);
     const latency = reading.readings.find((one) => one.slo === "Latency");
-    if (baseline === undefined || latency === undefined || latency.breaches.length === 0) return reading;
-    const base = (await this.read(region, baseline)).readings.find((one) => one.slo === "Latency");
-    const budget = errorBudget(slos(this.options.config).find((slo) => slo.name === "Latency") as Slo);
-    const shared = base?.longRatio != null && base.longRatio / budget > CANARY_RULE.burnRate;
-    if (!shared) return reading;
+    const slo = slos(this.options.config).find((one) => one.name === "Latency");
+    if (latency?.ratio == null || latency.breaches.length === 0 || slo === undefined) return reading;
+    const [control, base] = await Promise.all([
+      this.control(region, candidate, slo),
+      baseline === undefined ? undefined : this.read(region, baseline),
+    ]);
+    const excused = latencyExcuse({
+      candidate: latency.ratio,
+      control,
+      baselineLong: base?.readings.find((one) => one.slo === "Latency")?.longRatio ?? null,
+      budget: errorBudget(slo),
+      burnRate: CANARY_RULE.burnRate,
+      window: this.range(CANARY_RULE.shortWindow),
+    });
+    if (excused === undefined) return reading;
     return {
       ...reading,
       breaches: reading.readings.filter((one) => one !== latency).flatMap((one) => one.breaches),
-      shared: ["Latency"],
+      excused,
     };
   }
 }
 
-/** `42 requests: errors 12.5%, slow 0.0%` (— where the version had no traffic in the window). */
+/**
+ * `42 requests: errors 12.5%, slow 0.0%` (— where the version had no traffic in the window), and
+ * the warm-up left out of "slow" when instances started.
+ */
 export function describeReading(reading: VersionReading): string {
-  const percent = (ratio: number | null) => (ratio === null ? "—" : `${(ratio * 100).toFixed(1)}%`);
   const [availability, latency] = reading.readings;
   const fewest = Math.min(...Object.values(MIN_JUDGED_REQUESTS));
   const judged = reading.requests >= fewest ? "" : ` (too few to judge, ${fewest} needed)`;
-  const shared =
-    reading.shared === undefined
-      ? ""
-      : `; ${reading.shared.join(", ")} burning in the previous version too: not the release's`;
-  return `${Math.round(reading.requests)} requests${judged}: errors ${percent(availability?.ratio ?? null)}, slow ${percent(latency?.ratio ?? null)}${shared}`;
+  const started = reading.instancesStarted;
+  const warmUp =
+    started > 0
+      ? ` (${started} new instance${started === 1 ? "" : "s"}: ${WARM_UP_SLOW_REQUESTS * started} slow allowed for warm-up)`
+      : "";
+  const excused = reading.excused === undefined ? "" : `; ${reading.excused}`;
+  return `${Math.round(reading.requests)} requests${judged}: errors ${percent(availability?.ratio ?? null)}, slow ${percent(latency?.ratio ?? null)}${warmUp}${excused}`;
 }
