@@ -289,6 +289,11 @@ function printStatus(status: CloudStatus): void {
       `  ${`${pair.source} → ${pair.target}`.padEnd(26)} ${pair.paused ? "PAUSED " : "running"} applied ${pair.records.applied}, lag p50 ${pair.lag.p50Ms ?? "-"} ms p99 ${pair.lag.p99Ms ?? "-"} ms${pair.lastError ? `, last error: ${pair.lastError}` : ""}`,
     );
   }
+  for (const kept of "tombstones" in replication ? replication.tombstones : []) {
+    console.log(
+      `  ${`tombstones in ${kept.region}`.padEnd(26)} ${kept.held} held, ${kept.removed} removed${kept.lastError ? `, last error: ${kept.lastError}` : ""}`,
+    );
+  }
   console.log("\nprocesses (supervised: one that dies is restarted with backoff, on the same port)");
   console.log(
     `  supervisor + router + control   pid ${state.supervisor.pid}   ${state.router.url}  ${state.control.url}`,

@@ -14,8 +14,10 @@ import {
   ApplyClock,
   hideStamps,
   onlyReads,
+  planRead,
   planWrite,
   type Refusal,
+  readNeedsPlan,
   STATEMENT_OPERATIONS,
   type StampedWrite,
   WRITE_OPERATIONS,
@@ -86,11 +88,13 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 /**
  * A region's DynamoDB endpoint in the local cloud: a thin HTTP layer in front of its DynamoDB
  * Local that stamps every write with when and where it was applied (REPLICATION_STAMP) and hides
- * the stamps from every answer, the way a global table keeps its replication metadata out of
- * sight. Each stamped write carries a guard (the item's stamp must be earlier), so it lands only
- * after every write of the item already applied, replicated ones included; when the guard alone
- * fails it is stamped again and resent. Reads and everything else pass through untouched; a write
- * it cannot stamp is refused with the error DynamoDB's client expects, never passed on unstamped.
+ * the stamps and the replicator's tombstones from every answer, the way a global table keeps its
+ * replication metadata out of sight. Each stamped write carries a guard (the item's stamp must be
+ * earlier), so it lands only after every write of the item already applied, replicated ones
+ * included; when the guard alone fails it is stamped again and resent. A Scan, a Query or a read
+ * that names its attributes gets what keeps tombstones out of its answer (planRead); other reads
+ * and everything else pass through untouched; a write it cannot stamp is refused with the error
+ * DynamoDB's client expects, never passed on unstamped.
  * No request can stop it: what it cannot handle is answered, not thrown.
  */
 export async function startDataEndpoint(options: DataEndpointOptions): Promise<DataEndpoint> {
@@ -185,12 +189,20 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
     sendPeerAnswer(response, await majority.answerPeer(parsed));
   }
 
-  /** What to do with a request: pass it on as it came, refuse it, or stamp and order its writes. */
-  type Plan = { kind: "pass" } | { kind: "refuse"; refusal: Refusal } | { kind: "write"; write: StampedWrite };
+  /**
+   * What to do with a request: pass it on as it came, refuse it, pass on a read rewritten so that
+   * its answer leaves tombstones out, or stamp and order its writes.
+   */
+  type Plan =
+    | { kind: "pass" }
+    | { kind: "refuse"; refusal: Refusal }
+    | { kind: "read"; body: Buffer }
+    | { kind: "write"; write: StampedWrite };
 
   function plan(operation: string, raw: Buffer): Plan {
     const isWrite = WRITE_OPERATIONS.has(operation);
-    if (!isWrite && !STATEMENT_OPERATIONS.has(operation)) return { kind: "pass" };
+    const isPlannedRead = readNeedsPlan(operation, raw);
+    if (!isWrite && !isPlannedRead && !STATEMENT_OPERATIONS.has(operation)) return { kind: "pass" };
     let parsed: unknown;
     try {
       // Strict: DynamoDB Local's lenient parser would take a byte-order mark or trailing text,
@@ -201,6 +213,12 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
         kind: "refuse",
         refusal: { type: "SerializationException", message: "the request body is not valid JSON in UTF-8" },
       };
+    }
+    if (isPlannedRead) {
+      const read = planRead(operation, parsed);
+      return "request" in read
+        ? { kind: "read", body: Buffer.from(JSON.stringify(read.request)) }
+        : { kind: "refuse", refusal: read };
     }
     if (!isWrite) {
       return onlyReads(operation, parsed)
@@ -271,10 +289,11 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
     } else {
       const body = majority !== undefined && operation === "GetItem" ? objectOf(raw) : undefined;
       const itemKey = body?.ConsistentRead === true ? MajorityReplication.itemKeyOf(operation, body) : undefined;
+      const sent = planned.kind === "read" ? planned.body : raw;
       const read =
         majority === undefined || itemKey === undefined
-          ? await forward(request, raw, abandoned.signal)
-          : await majority.read(itemKey, () => forward(request, raw, abandoned.signal));
+          ? await forward(request, sent, abandoned.signal)
+          : await majority.read(itemKey, () => forward(request, sent, abandoned.signal));
       if ("type" in read) return replyError(response, read.status, read.type, read.message);
       answer = read;
       payload = answer.payload;

@@ -3,9 +3,9 @@ import { REPLICATION_STAMP } from "../../shared/table.js";
 /**
  * What the regional data endpoint does to DynamoDB's JSON protocol as it passes: stamp what a
  * write puts with when and where it was applied, guard it so it lands only after every write of
- * the item already applied, and hide the stamps from whatever a read, a stream, a returned old
- * image or a failed condition hands back. Pure functions over the wire bodies (DynamoDB JSON
- * 1.0), so they are tested without a server.
+ * the item already applied, and hide the stamps and the replicator's tombstones from whatever a
+ * read, a stream, a returned old image or a failed condition hands back. Pure functions over the
+ * wire bodies (DynamoDB JSON 1.0), so they are tested without a server.
  */
 
 /** A DynamoDB attribute value on the wire; only the shapes the stamping touches are named. */
@@ -77,6 +77,19 @@ export function stampOf(item: WireItem | undefined): Stamp | undefined {
   return time === undefined || region === undefined ? undefined : { time, region };
 }
 
+/**
+ * The attribute that marks a tombstone: what the replicator leaves in a replica in place of a
+ * deleted version (local/replicator/tombstones.ts), so that an older write arriving later loses to
+ * the deletion, as it does on a global table. Under the `aws:rep:` prefix like the stamps, and
+ * hidden from clients with them.
+ */
+export const TOMBSTONE = "aws:rep:deleted";
+
+/** Whether an item is a tombstone. */
+export function isTombstone(item: WireItem | undefined): boolean {
+  return item?.[TOMBSTONE]?.BOOL === true;
+}
+
 /** A request the endpoint cannot take, with the DynamoDB error type and message the client sees. */
 export interface Refusal {
   type: "ValidationException" | "SerializationException";
@@ -106,6 +119,7 @@ function object(value: unknown, where: string): WireBody {
 
 const TIME = "#calcburstStampTime";
 const REGION = "#calcburstStampRegion";
+const DELETED = "#calcburstTombstone";
 const TIME_VALUE = ":calcburstStampTime";
 const REGION_VALUE = ":calcburstStampRegion";
 /**
@@ -144,18 +158,24 @@ function guarded(body: WireBody, kind: "put" | "update", where: string): Guarded
     if (body.UpdateExpression !== undefined && typeof body.UpdateExpression !== "string") {
       throw new Malformed(`${where}: UpdateExpression must be a string`);
     }
-    // SET is a reserved word, so outside a placeholder (#set, :set) it can only be the clause keyword.
+    // SET and REMOVE are reserved words, so outside a placeholder (#set, :set) each can only be
+    // its clause's keyword.
     const assignment = `${TIME} = ${TIME_VALUE}, ${REGION} = ${REGION_VALUE}`;
     const expression = typeof body.UpdateExpression === "string" ? body.UpdateExpression : "";
-    const clause = /(?<![#:\w])SET\b/i;
-    body.UpdateExpression = clause.test(expression)
-      ? expression.replace(clause, `SET ${assignment},`)
+    const set = /(?<![#:\w])SET\b/i;
+    const stamped = set.test(expression)
+      ? expression.replace(set, `SET ${assignment},`)
       : `${expression} SET ${assignment}`.trim();
+    // An update of a tombstone makes it an item again (an expired one, unless it sets `expiresAt`).
+    const remove = /(?<![#:\w])REMOVE\b/i;
+    body.UpdateExpression = remove.test(stamped)
+      ? stamped.replace(remove, `REMOVE ${DELETED},`)
+      : `${stamped} REMOVE ${DELETED}`;
   }
   const names =
     kind === "put"
       ? { [TIME]: REPLICATION_STAMP.time }
-      : { [TIME]: REPLICATION_STAMP.time, [REGION]: REPLICATION_STAMP.region };
+      : { [TIME]: REPLICATION_STAMP.time, [REGION]: REPLICATION_STAMP.region, [DELETED]: TOMBSTONE };
   if (body.ExpressionAttributeNames !== undefined)
     object(body.ExpressionAttributeNames, `${where}.ExpressionAttributeNames`);
   if (body.ExpressionAttributeValues !== undefined)
@@ -308,6 +328,83 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Reads whose answers hold items, which the endpoint keeps tombstones out of. */
+export const READ_OPERATIONS = new Set(["GetItem", "BatchGetItem", "TransactGetItems", "Scan", "Query"]);
+
+/**
+ * Whether a read needs planRead: a Scan or a Query always, an item read only when it names the
+ * attributes it wants (most do not, and pass untouched without being parsed).
+ */
+export function readNeedsPlan(operation: string, raw: Buffer): boolean {
+  return (
+    operation === "Scan" ||
+    operation === "Query" ||
+    (READ_OPERATIONS.has(operation) && (raw.includes("ProjectionExpression") || raw.includes("AttributesToGet")))
+  );
+}
+
+/** A read that names the attributes it wants names the tombstone marker too, so its answer still tells a tombstone. */
+function namingTheMarker(request: WireBody, where: string): void {
+  if (request.ProjectionExpression !== undefined) {
+    if (typeof request.ProjectionExpression !== "string")
+      throw new Malformed(`${where}: ProjectionExpression must be a string`);
+    if (request.ExpressionAttributeNames !== undefined)
+      object(request.ExpressionAttributeNames, `${where}.ExpressionAttributeNames`);
+    request.ProjectionExpression = `${request.ProjectionExpression}, ${DELETED}`;
+    request.ExpressionAttributeNames = { ...(request.ExpressionAttributeNames as object), [DELETED]: TOMBSTONE };
+  }
+  if (Array.isArray(request.AttributesToGet) && !request.AttributesToGet.includes(TOMBSTONE)) {
+    request.AttributesToGet = [...request.AttributesToGet, TOMBSTONE];
+  }
+}
+
+const LEGACY_READ_PARAMETERS = ["ScanFilter", "QueryFilter", "KeyConditions", "AttributesToGet", "ConditionalOperator"];
+
+/**
+ * What a read (READ_OPERATIONS) needs so that no tombstone reaches the client: a Scan or Query
+ * gets a filter that leaves tombstones out (so its Count and Select: COUNT are right too); an item
+ * read that names its attributes gets the marker among them, so hideStamps can take the tombstone
+ * out of the answer. A Scan or Query with legacy parameters is refused: DynamoDB takes no filter
+ * expression beside them.
+ */
+export function planRead(operation: string, body: unknown): { request: WireBody } | Refusal {
+  try {
+    const request = object(body, "the request body");
+    if (operation === "GetItem") namingTheMarker(request, "GetItem");
+    else if (operation === "BatchGetItem") {
+      for (const [name, entry] of Object.entries(object(request.RequestItems, "RequestItems"))) {
+        namingTheMarker(object(entry, `RequestItems.${name}`), `RequestItems.${name}`);
+      }
+    } else if (operation === "TransactGetItems") {
+      if (!Array.isArray(request.TransactItems)) throw new Malformed("TransactItems must be a list");
+      for (const [index, entry] of request.TransactItems.entries()) {
+        const get = object(entry, `TransactItems[${index}]`).Get;
+        if (get !== undefined) namingTheMarker(object(get, `TransactItems[${index}].Get`), `TransactItems[${index}]`);
+      }
+    } else if (operation === "Scan" || operation === "Query") {
+      const legacy = LEGACY_READ_PARAMETERS.find((name) => request[name] !== undefined);
+      if (legacy !== undefined) {
+        throw new Malformed(
+          `the legacy ${legacy} parameter is not supported by the local data endpoint; use the expression parameters`,
+        );
+      }
+      if (request.FilterExpression !== undefined && typeof request.FilterExpression !== "string") {
+        throw new Malformed(`${operation}: FilterExpression must be a string`);
+      }
+      if (request.ExpressionAttributeNames !== undefined)
+        object(request.ExpressionAttributeNames, `${operation}.ExpressionAttributeNames`);
+      const visible = `attribute_not_exists(${DELETED})`;
+      request.FilterExpression =
+        request.FilterExpression === undefined ? visible : `(${request.FilterExpression}) AND ${visible}`;
+      request.ExpressionAttributeNames = { ...(request.ExpressionAttributeNames as object), [DELETED]: TOMBSTONE };
+    }
+    return { request };
+  } catch (error) {
+    if (error instanceof Malformed) return { type: "ValidationException", message: error.message };
+    throw error;
+  }
+}
+
 /** Whether a PartiQL request only reads: what the endpoint lets through (it could not stamp a write). */
 export function onlyReads(operation: string, body: unknown): boolean {
   if (!isObject(body)) return false;
@@ -321,25 +418,45 @@ function hideIn(item: unknown): void {
   if (!isObject(item)) return;
   delete item[REPLICATION_STAMP.time];
   delete item[REPLICATION_STAMP.region];
+  delete item[TOMBSTONE];
+}
+
+const tombstone = (item: unknown) => isObject(item) && isTombstone(item as WireItem);
+
+/** Takes a tombstone out of `holder[field]` (as if the item were absent), and the stamps out of an item. */
+function hideItemIn(holder: WireBody, field: string): void {
+  if (tombstone(holder[field])) delete holder[field];
+  else hideIn(holder[field]);
 }
 
 /**
- * Removes the stamps from every item a response (or an error) hands back, in place: what
- * reads return, stream records, the old image a write returns (ReturnValues, a failed
- * condition's Item, a cancelled transaction's reasons).
+ * Removes the stamps from every item a response (or an error) hands back, in place, and every
+ * tombstone, as if its item were absent: what reads return, the old image a write returns
+ * (ReturnValues, a failed condition's Item, a cancelled transaction's reasons). Stream records
+ * keep their images, without the stamps and the marker.
  */
 export function hideStamps(body: WireBody): void {
-  hideIn(body.Item);
-  hideIn(body.Attributes);
-  for (const item of Array.isArray(body.Items) ? body.Items : []) hideIn(item);
+  hideItemIn(body, "Item");
+  hideItemIn(body, "Attributes");
+  if (Array.isArray(body.Items)) {
+    const kept = body.Items.filter((item) => !tombstone(item));
+    if (typeof body.Count === "number") body.Count -= body.Items.length - kept.length;
+    body.Items = kept;
+    for (const item of kept) hideIn(item);
+  }
   const responses = body.Responses;
   if (Array.isArray(responses)) {
-    for (const response of responses) if (isObject(response)) hideIn(response.Item);
+    for (const response of responses) if (isObject(response)) hideItemIn(response, "Item");
   } else if (isObject(responses)) {
-    for (const items of Object.values(responses)) for (const item of Array.isArray(items) ? items : []) hideIn(item);
+    for (const [name, items] of Object.entries(responses)) {
+      if (!Array.isArray(items)) continue;
+      const kept = items.filter((item) => !tombstone(item));
+      for (const item of kept) hideIn(item);
+      responses[name] = kept;
+    }
   }
   for (const reason of Array.isArray(body.CancellationReasons) ? body.CancellationReasons : []) {
-    if (isObject(reason)) hideIn(reason.Item);
+    if (isObject(reason)) hideItemIn(reason, "Item");
   }
   for (const record of Array.isArray(body.Records) ? body.Records : []) {
     const change = isObject(record) ? record.dynamodb : undefined;

@@ -1,7 +1,7 @@
 import { type AttributeValue, ScanCommand } from "@aws-sdk/client-dynamodb";
 import Decimal from "decimal.js";
 import { TABLE } from "../../shared/table.js";
-import { canonicalJson, type Stamp, stampOf, type WireItem, type WireValue } from "../data/stamps.js";
+import { canonicalJson, isTombstone, type Stamp, stampOf, type WireItem, type WireValue } from "../data/stamps.js";
 import { localDynamoDbClient } from "../dynamodb/tables.js";
 import type { ReplicationStatus } from "./replicator.js";
 
@@ -16,7 +16,7 @@ const POLL_MS = 50;
 
 export interface ReplicaScan {
   region: string;
-  /** Live items by id (the health sentinel and expired items left out), raw, stamps included. */
+  /** Live items by id (the health sentinel, expired items and tombstones left out), raw, stamps included. */
   items: Map<string, WireItem>;
 }
 
@@ -93,7 +93,8 @@ export async function scanReplica(
       for (const raw of page.Items ?? []) {
         const item = raw as unknown as WireItem;
         const id = item.id?.S;
-        if (id === undefined || id === TABLE.sentinelId) continue;
+        // A tombstone is the replicator's memory of a deletion (tombstones.ts), absent for the API.
+        if (id === undefined || id === TABLE.sentinelId || isTombstone(item)) continue;
         // Past its TTL an item is gone for the API, whenever each region's TTL gets round to deleting it.
         if (Number(item[TABLE.ttlAttribute]?.N) * 1000 <= nowMs) continue;
         items.set(id, item);

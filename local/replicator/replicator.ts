@@ -1,9 +1,9 @@
 import {
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
   PutItemCommand,
+  type PutItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import {
   DescribeStreamCommand,
@@ -18,22 +18,24 @@ import {
 import { Counter, Histogram, Registry } from "prom-client";
 import { REPLICATION_METRICS } from "../../shared/metrics.js";
 import type { ReplicaEndpoint } from "../cloud/ipc.js";
-import { stampMicros } from "../data/stamps.js";
+import { type Stamp, stampMicros } from "../data/stamps.js";
 import type { CheckpointStore } from "./checkpoints.js";
 import { decide, type ReplicationDecision, replicatedDelete, replicatedPut } from "./resolve.js";
+import { ReplicaTombstones, TOMBSTONE_RETENTION_MS, TOMBSTONE_SWEEP_MS } from "./tombstones.js";
 
 /** What became of one stream record offered to one target replica. */
 export type ApplyOutcome =
-  /** Written (or deleted) in the target. */
+  /** Written in the target (a deletion: its tombstone). */
   | "applied"
   /**
    * The target holds a version applied later (last writer wins), or this very version already
-   * (a record offered again after a restart), or, for a deletion, no longer holds that version.
+   * (a record offered again after a restart), or, for a deletion, a later version or the
+   * deletion's tombstone already.
    */
   | "superseded"
   | Extract<ReplicationDecision, { kind: "skip" }>["reason"];
 
-const OUTCOMES: readonly ApplyOutcome[] = ["applied", "superseded", "echo", "sentinel", "unstamped"];
+const OUTCOMES: readonly ApplyOutcome[] = ["applied", "superseded", "echo", "sentinel", "unstamped", "tombstone"];
 
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 // One attempt per call with short timeouts: the replicator retries itself, and a frozen
@@ -80,10 +82,21 @@ export interface PairStatus {
   lag: LagSummary;
 }
 
+/** The tombstones the replicator keeps in one replica (tombstones.ts). */
+export interface TombstoneStatus {
+  region: string;
+  /** Tombstones in the replica that the replicator knows of and has not removed yet. */
+  held: number;
+  /** Tombstones removed since the replicator started. */
+  removed: number;
+  lastError: string | null;
+}
+
 /** What the replicator's `/status` answers. */
 export interface ReplicationStatus {
   isolated: string[];
   pairs: PairStatus[];
+  tombstones: TombstoneStatus[];
 }
 
 export class ReplicationMetrics {
@@ -115,14 +128,17 @@ export interface PairDependencies {
   pollIntervalMs: number;
   /** Benchmark only (LocalCloudOptions.bypassDataEndpoint). */
   stampAtStream?: boolean;
+  /** Told of each tombstone the pair writes, in the source or in the target, for its removal later. */
+  noteTombstone?: (region: string, id: string, stamp: Stamp) => void;
 }
 
 /**
  * Replicates one region's stream into one other region: the behaviour of a DynamoDB global
  * table (MREC) for that direction. Writes applied in the source (their stamp names it) are put
  * into the target where they win by the rule in resolve.ts, one item's changes strictly in the
- * source's stream order; a deletion removes only the version that was deleted. Pairs run
- * independently, so a frozen replica stalls only the pairs that touch it.
+ * source's stream order; a deletion leaves the deleted version's tombstone in the target and in
+ * the source, where it wins. Pairs run independently, so a frozen replica stalls only the pairs
+ * that touch it.
  */
 export class PairReplicator {
   readonly key: string;
@@ -399,13 +415,19 @@ export class PairReplicator {
       ...(this.deps.stampAtStream === true && { stampAtStream: true }),
     });
     if (decision.kind === "skip") return decision.reason;
-    try {
-      if (decision.kind === "put")
-        await this.targetTable.send(new PutItemCommand(replicatedPut(target.tableName, decision)));
-      else await this.targetTable.send(new DeleteItemCommand(replicatedDelete(target.tableName, decision)));
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return "superseded";
-      throw error;
+    if (decision.kind === "put") {
+      if ((await this.write(this.targetTable, replicatedPut(target.tableName, decision))) === "superseded")
+        return "superseded";
+    } else {
+      // The source's TTL (or a DeleteItem by hand) deleted the version and left nothing: its
+      // tombstone goes into the source as well, so an older write from elsewhere loses there too.
+      // Every pair from this source does so; the first to land wins, the rest find it there.
+      const id = decision.key.id?.S ?? "";
+      if ((await this.write(this.sourceTable, replicatedDelete(source.tableName, decision))) === "applied")
+        this.deps.noteTombstone?.(source.region, id, decision.stamp);
+      if ((await this.write(this.targetTable, replicatedDelete(target.tableName, decision))) === "superseded")
+        return "superseded";
+      this.deps.noteTombstone?.(target.region, id, decision.stamp);
     }
     // The lag of a write runs from when it was applied in the source; a deletion's from its record.
     this.observeLag(
@@ -415,6 +437,17 @@ export class PairReplicator {
     );
     return "applied";
   }
+
+  /** One conditional PutItem: applied, or superseded where its condition (last writer wins) failed. */
+  private async write(table: DynamoDBClient, input: PutItemCommandInput): Promise<"applied" | "superseded"> {
+    try {
+      await table.send(new PutItemCommand(input));
+      return "applied";
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return "superseded";
+      throw error;
+    }
+  }
 }
 
 export interface ReplicatorOptions {
@@ -423,6 +456,10 @@ export interface ReplicatorOptions {
   isolated?: Iterable<string>;
   pollIntervalMs: number;
   stampAtStream?: boolean;
+  /** Tests only: TOMBSTONE_RETENTION_MS otherwise. */
+  tombstoneRetentionMs?: number;
+  /** Tests only: TOMBSTONE_SWEEP_MS otherwise. */
+  tombstoneSweepMs?: number;
 }
 
 /** Every direction between every pair of regions: the local global table. */
@@ -431,9 +468,23 @@ export class Replicator {
   private readonly isolated: Set<string>;
   private readonly pairs: PairReplicator[] = [];
   private readonly runs: Promise<void>[] = [];
+  private readonly tombstones = new Map<string, ReplicaTombstones>();
+  private readonly tombstoneErrors = new Map<string, string | null>();
+  private readonly tombstoneClients: DynamoDBClient[] = [];
+  private readonly tombstoneRetentionMs: number;
+  private readonly tombstoneSweepMs: number;
+  private stopped = false;
+  private wake: (() => void) | undefined;
 
   constructor(options: ReplicatorOptions) {
     this.isolated = new Set(options.isolated ?? []);
+    this.tombstoneRetentionMs = options.tombstoneRetentionMs ?? TOMBSTONE_RETENTION_MS;
+    this.tombstoneSweepMs = options.tombstoneSweepMs ?? TOMBSTONE_SWEEP_MS;
+    for (const replica of options.replicas) {
+      const client = new DynamoDBClient({ ...CLIENT_OPTIONS, endpoint: replica.endpoint, region: replica.region });
+      this.tombstoneClients.push(client);
+      this.tombstones.set(replica.region, new ReplicaTombstones(replica.region, client, replica.tableName));
+    }
     for (const source of options.replicas) {
       for (const target of options.replicas) {
         if (source.region === target.region) continue;
@@ -446,6 +497,7 @@ export class Replicator {
             ...(options.stampAtStream === true && { stampAtStream: true }),
             isPaused: () => this.isolated.has(source.region) || this.isolated.has(target.region),
             pollIntervalMs: options.pollIntervalMs,
+            noteTombstone: (region, id, stamp) => this.tombstones.get(region)?.note(id, stamp),
           }),
         );
       }
@@ -454,6 +506,38 @@ export class Replicator {
 
   start(): void {
     for (const pair of this.pairs) this.runs.push(pair.run());
+    this.runs.push(this.keepTombstones());
+  }
+
+  /**
+   * Removes, every tombstoneSweepMs, each replica's tombstones that no write still in flight can
+   * need (ReplicaTombstones): those of versions applied more than tombstoneRetentionMs before the
+   * oldest caught-up poll among the pairs into the replica. A replica with a pair paused (an
+   * isolated region) or not caught up yet keeps all of its tombstones until it is.
+   */
+  private async keepTombstones(): Promise<void> {
+    while (!this.stopped) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.tombstoneSweepMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (this.stopped) return;
+      for (const [region, tombstones] of this.tombstones) {
+        try {
+          await tombstones.findExisting();
+          const into = this.pairs.map((pair) => pair.status()).filter((pair) => pair.target === region);
+          if (into.some((pair) => pair.paused || pair.caughtUpAt === null)) continue;
+          const caughtUpMs = Math.min(...into.map((pair) => Date.parse(pair.caughtUpAt ?? "")));
+          await tombstones.removeBefore(BigInt(Math.floor(caughtUpMs - this.tombstoneRetentionMs)) * 1000n);
+          this.tombstoneErrors.set(region, null);
+        } catch (error) {
+          this.tombstoneErrors.set(region, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+        }
+      }
+    }
   }
 
   isolate(region: string): void {
@@ -465,7 +549,16 @@ export class Replicator {
   }
 
   status(): ReplicationStatus {
-    return { isolated: [...this.isolated], pairs: this.pairs.map((pair) => pair.status()) };
+    return {
+      isolated: [...this.isolated],
+      pairs: this.pairs.map((pair) => pair.status()),
+      tombstones: [...this.tombstones.values()].map((tombstones) => ({
+        region: tombstones.region,
+        held: tombstones.size,
+        removed: tombstones.removed,
+        lastError: this.tombstoneErrors.get(tombstones.region) ?? null,
+      })),
+    };
   }
 
   resetLag(): void {
@@ -473,8 +566,11 @@ export class Replicator {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
     for (const pair of this.pairs) pair.stop();
     await Promise.all(this.runs);
     for (const pair of this.pairs) pair.close();
+    for (const client of this.tombstoneClients) client.destroy();
   }
 }

@@ -1,10 +1,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll } from "vitest";
+import { REPLICATION_STAMP, TABLE } from "../../../shared/table.js";
 import { type DataEndpoint, startDataEndpoint } from "../../data/endpoint.js";
-import type { WireItem } from "../../data/stamps.js";
+import { isTombstone, type WireItem } from "../../data/stamps.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../dynamodb/launcher.js";
 import { ensureCalculationsTable, localDynamoDbClient } from "../../dynamodb/tables.js";
 import { CheckpointStore } from "../../replicator/checkpoints.js";
@@ -28,6 +35,12 @@ export interface ReplicaHarness {
   raw(region: string, id: string): Promise<WireItem | undefined>;
   /** Every item of a region's table, stamps included (the health sentinel left out). */
   scan(region: string): Promise<Map<string, WireItem>>;
+  /**
+   * DynamoDB's TTL job on one item of a region: deletes it, past the endpoint, if it holds a
+   * version past its expiry (a tombstone is not one), and returns that version: the old image of
+   * the REMOVE record the deletion puts in the region's stream. Undefined when there is none.
+   */
+  sweep(region: string, id: string): Promise<WireItem | undefined>;
   /** Puts an item straight into a region's table, past its endpoint, exactly as given. */
   putRaw(region: string, item: WireItem): Promise<void>;
   /** The replicator of one direction, over these tables. */
@@ -105,6 +118,24 @@ export function useReplicaHarness(regions: readonly string[]): ReplicaHarness {
         start = page.LastEvaluatedKey as Record<string, never> | undefined;
       } while (start !== undefined);
       return items;
+    };
+    harness.sweep = async (region, id) => {
+      const held = await harness.raw(region, id);
+      const time = held?.[REPLICATION_STAMP.time]?.N;
+      const expiresAt = held?.[TABLE.ttlAttribute]?.N;
+      if (held === undefined || time === undefined || expiresAt === undefined || isTombstone(held)) return undefined;
+      if (Number(expiresAt) * 1000 > Date.now()) return undefined;
+      // The very version read, as DynamoDB Local's TTL job deletes what its scan found under one lock.
+      await client.send(
+        new DeleteItemCommand({
+          TableName: regionOf(region).tableName,
+          Key: { id: { S: id } },
+          ConditionExpression: "#time = :time",
+          ExpressionAttributeNames: { "#time": REPLICATION_STAMP.time },
+          ExpressionAttributeValues: { ":time": { N: time } },
+        }),
+      );
+      return held;
     };
     harness.putRaw = async (region, item) => {
       await client.send(new PutItemCommand({ TableName: regionOf(region).tableName, Item: item as never }));
