@@ -33,6 +33,8 @@ export interface StartOptions {
   /** Where the JVM's output goes, besides the error message of a failed start. */
   logFile?: string;
   log?: (line: string) => void;
+  /** The JVM's tuning flags (default DYNAMODB_JVM_FLAGS); the benchmark compares them with none. */
+  jvmFlags?: readonly string[];
 }
 
 /** Linux's range of ephemeral ports: where every outgoing connection's local port comes from. */
@@ -127,6 +129,15 @@ function withoutFsync(command: string, args: string[]): { command: string; args:
   return { command, args, synced: true };
 }
 
+/**
+ * The JVM's client compiler only (C1) and the serial collector. DynamoDB Local in the local cloud
+ * lives minutes, not days, on two cores shared with everything else; the server compiler (C2)
+ * and the parallel collector's threads cost more CPU than they ever pay back there. Measured
+ * side by side (`npm run bench:jvm`, docs/BENCHMARKS.md): it answers sooner after start and
+ * serves the same requests with well under half the CPU.
+ */
+export const DYNAMODB_JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"];
+
 /** Starts Amazon's DynamoDB Local (shared database, telemetry off) and waits until it answers. */
 export async function startDynamoDbLocal(options: StartOptions = {}): Promise<DynamoDbLocal> {
   assertJava();
@@ -136,6 +147,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   const storage = options.dataDirectory !== undefined ? ["-dbPath", options.dataDirectory] : ["-inMemory"];
   const javaArguments = [
     "-Xms64m",
+    ...(options.jvmFlags ?? DYNAMODB_JVM_FLAGS),
     `-Djava.library.path=${files.libraryPath}`,
     "-jar",
     files.jar,
