@@ -221,12 +221,13 @@ describe("the local global table (replicator)", () => {
     for (const event of events) perId.set(event.id, [...(perId.get(event.id) ?? []), event.eventName]);
     expect(perId.size).toBe(ids.length);
     for (const id of ids) expect(perId.get(id)).toEqual(["INSERT"]);
-    // The restarted process resumed from its checkpoint: had it started over, it would have
-    // offered the 40-odd records applied before the kill again, each refused as superseded. Only
-    // the few in flight or not yet checkpointed at the kill may be offered twice.
+    // The restarted process resumed from its checkpoint: it was offered at most this case's
+    // records (those after the last checkpoint, in flight at the kill, are offered again and
+    // refused as superseded; how many depends on where the kill fell in a page). Had it started
+    // over, it would also have been offered every record the earlier cases wrote in A.
     const pairs = await replicationPairs(theCloud());
     const aToB = pairs.find((pair) => pair.source === A && pair.target === B);
     expect(aToB?.records.applied).toBeGreaterThan(0);
-    expect(aToB?.records.superseded).toBeLessThanOrEqual(8);
+    expect((aToB?.records.applied ?? 0) + (aToB?.records.superseded ?? 0)).toBeLessThanOrEqual(ids.length);
   });
 });
