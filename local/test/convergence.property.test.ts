@@ -8,7 +8,7 @@ import { localDynamoDbClient } from "../dynamodb/tables.js";
 import { compareReplicas } from "../replicator/convergence.js";
 import type { PairReplicator } from "../replicator/replicator.js";
 import { ReplicaTombstones } from "../replicator/tombstones.js";
-import { calculationItem, useReplicaHarness } from "./support/replicas.js";
+import { calculationItem, removal, useReplicaHarness } from "./support/replicas.js";
 
 // Random interleavings of writes in two regions (the function's conditional ones and a hand-made
 // client's unconditional ones, all through the data endpoints), of each region's TTL sweeper
@@ -96,10 +96,6 @@ const TOMBSTONE_OUTLIVES_OLDER_WRITES: Step[] = [
 const change = (image: WireItem): StreamRecord => ({
   eventName: "MODIFY",
   dynamodb: { Keys: { id: image.id as never }, NewImage: image as never },
-});
-const removal = (image: WireItem): StreamRecord => ({
-  eventName: "REMOVE",
-  dynamodb: { Keys: { id: image.id as never }, OldImage: image as never },
 });
 
 const live = (items: Map<string, WireItem>, prefix: string, nowMs: number) =>

@@ -1,14 +1,12 @@
 import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
-import type { _Record as StreamRecord } from "@aws-sdk/client-dynamodb-streams";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { REPLICATION_STAMP } from "../../shared/table.js";
 import { formatMicros, isTombstone, type Stamp, stampMicros, stampOf, type WireItem } from "../data/stamps.js";
 import { localDynamoDbClient } from "../dynamodb/tables.js";
 import { STREAM_SETTLE_MS } from "../replicator/convergence.js";
 import { deletionSupersedes, supersedes } from "../replicator/resolve.js";
 import { tombstoneItem } from "../replicator/tombstones.js";
-import { calculationItem, useReplicaHarness } from "./support/replicas.js";
+import { at, calculationItem, put, removal, stamped, useReplicaHarness } from "./support/replicas.js";
 
 // The local global table's conflict rule and ordering, applied by the real replicator code to a
 // real DynamoDB Local: the applied time decides, a tie goes to the higher region name, a deletion
@@ -18,20 +16,6 @@ import { calculationItem, useReplicaHarness } from "./support/replicas.js";
 const [A, B] = ["us-east-1", "eu-west-1"] as const;
 const harness = useReplicaHarness([A, B]);
 
-const stamped = (item: WireItem, stamp: Stamp): WireItem => ({
-  ...item,
-  [REPLICATION_STAMP.time]: { N: stamp.time },
-  [REPLICATION_STAMP.region]: { S: stamp.region },
-});
-const put = (image: WireItem): StreamRecord => ({
-  eventName: "INSERT",
-  dynamodb: { Keys: { id: image.id as never }, NewImage: image as never },
-});
-const removal = (image: WireItem): StreamRecord => ({
-  eventName: "REMOVE",
-  dynamodb: { Keys: { id: image.id as never }, OldImage: image as never },
-});
-const at = (seconds: number, region: string): Stamp => ({ time: formatMicros(seconds * 1_000_000), region });
 const resultIn = async (region: string, id: string) => (await harness.raw(region, id))?.result?.N;
 /** What a replica holds of an item: a live version's result, a tombstone's stamp, or nothing. */
 const heldIn = async (region: string, id: string) => {

@@ -11,19 +11,18 @@ import {
   TransactGetItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import type { _Record as StreamRecord } from "@aws-sdk/client-dynamodb-streams";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDocumentClient } from "../../functions/commons/clients.js";
 import { createMetrics } from "../../functions/commons/metrics.js";
 import { DynamoCalculationStore } from "../../functions/store.js";
-import { REPLICATION_STAMP, TABLE } from "../../shared/table.js";
+import { TABLE } from "../../shared/table.js";
 import { formatMicros, isTombstone, type Stamp, stampMicros, stampOf, type WireItem } from "../data/stamps.js";
 import { localDynamoDbClient } from "../dynamodb/tables.js";
 import { CheckpointStore } from "../replicator/checkpoints.js";
 import { type ReplicationStatus, Replicator } from "../replicator/replicator.js";
 import { ReplicaTombstones, tombstoneItem } from "../replicator/tombstones.js";
 import { eventually } from "./support/cloud.js";
-import { calculationItem, useReplicaHarness } from "./support/replicas.js";
+import { at, calculationItem, put, stamped, useReplicaHarness } from "./support/replicas.js";
 
 // The tombstones a deletion leaves in each replica of the local global table, against a real
 // DynamoDB Local: invisible through the data endpoint and to the function's store, left alone by
@@ -47,17 +46,7 @@ afterAll(() => {
 });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const at = (seconds: number, region: string): Stamp => ({ time: formatMicros(seconds * 1_000_000), region });
 const tombstone = (id: string, stamp: Stamp) => tombstoneItem({ id: { S: id } }, stamp) as unknown as WireItem;
-const stamped = (item: WireItem, stamp: Stamp): WireItem => ({
-  ...item,
-  [REPLICATION_STAMP.time]: { N: stamp.time },
-  [REPLICATION_STAMP.region]: { S: stamp.region },
-});
-const put = (image: WireItem): StreamRecord => ({
-  eventName: "INSERT",
-  dynamodb: { Keys: { id: image.id as never }, NewImage: image as never },
-});
 const leaks = (value: unknown) => /aws:rep:/.test(JSON.stringify(value));
 
 function startReplicator(options: { isolated?: string[]; tombstoneRetentionMs: number }): Replicator {

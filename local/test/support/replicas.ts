@@ -8,10 +8,11 @@ import {
   PutItemCommand,
   ScanCommand,
 } from "@aws-sdk/client-dynamodb";
+import type { _Record as StreamRecord } from "@aws-sdk/client-dynamodb-streams";
 import { afterAll, beforeAll } from "vitest";
 import { REPLICATION_STAMP, TABLE } from "../../../shared/table.js";
 import { type DataEndpoint, startDataEndpoint } from "../../data/endpoint.js";
-import { isTombstone, type WireItem } from "../../data/stamps.js";
+import { formatMicros, isTombstone, type Stamp, type WireItem } from "../../data/stamps.js";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../../dynamodb/launcher.js";
 import { ensureCalculationsTable, localDynamoDbClient } from "../../dynamodb/tables.js";
 import { CheckpointStore } from "../../replicator/checkpoints.js";
@@ -183,3 +184,25 @@ export function calculationItem(id: string, result: string, origin: string, expi
     requestHash: { S: result },
   };
 }
+
+/** A stamp `seconds` into the epoch, applied in `region`. */
+export const at = (seconds: number, region: string): Stamp => ({ time: formatMicros(seconds * 1_000_000), region });
+
+/** `item` as a region's data endpoint stamps it. */
+export const stamped = (item: WireItem, stamp: Stamp): WireItem => ({
+  ...item,
+  [REPLICATION_STAMP.time]: { N: stamp.time },
+  [REPLICATION_STAMP.region]: { S: stamp.region },
+});
+
+/** The stream record of a write of `image`. */
+export const put = (image: WireItem): StreamRecord => ({
+  eventName: "INSERT",
+  dynamodb: { Keys: { id: image.id as never }, NewImage: image as never },
+});
+
+/** The stream record of the deletion of `image` (a TTL sweep's REMOVE). */
+export const removal = (image: WireItem): StreamRecord => ({
+  eventName: "REMOVE",
+  dynamodb: { Keys: { id: image.id as never }, OldImage: image as never },
+});
