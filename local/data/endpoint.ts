@@ -9,7 +9,14 @@ import {
 import type { AddressInfo } from "node:net";
 import { TextDecoder } from "node:util";
 import { crc32 } from "node:zlib";
-import { MajorityReplication, type MajoritySettings, PEER_PATH, parsePeerRequest, sendPeerAnswer } from "./majority.js";
+import {
+  MajorityReplication,
+  type MajoritySettings,
+  PEER_OPERATIONS,
+  PEER_PATH,
+  parsePeerRequest,
+  sendPeerAnswer,
+} from "./majority.js";
 import {
   ApplyClock,
   hideStamps,
@@ -183,7 +190,15 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
     const op = (request.url ?? "").slice(PEER_PATH.length);
     const parsed = majority === undefined ? undefined : parsePeerRequest(op, objectOf(raw));
     if (majority === undefined || parsed === undefined) {
-      response.writeHead(404, { "content-type": "application/json" }).end("{}");
+      // A known message with the wrong fields is malformed; anything else (or any message to a
+      // region of an MREC table, which has no peers) is not served here.
+      const malformed = majority !== undefined && PEER_OPERATIONS.has(op);
+      const message = malformed
+        ? `a malformed ${op} message: its body is not JSON with the fields the peer protocol's ${op} has`
+        : `${options.region}'s data endpoint answers no such peer message`;
+      response
+        .writeHead(malformed ? 400 : 404, { "content-type": "application/json" })
+        .end(JSON.stringify({ message }));
       return;
     }
     sendPeerAnswer(response, await majority.answerPeer(parsed));

@@ -152,6 +152,17 @@ export type PeerRequest =
   | { op: "behind" }
   | { op: "status" };
 
+/** Every kind of peer-protocol message: a known one with the wrong fields is malformed (400), not unknown (404). */
+export const PEER_OPERATIONS: ReadonlySet<string> = new Set<PeerRequest["op"]>([
+  "claim",
+  "release",
+  "read",
+  "apply",
+  "scan",
+  "behind",
+  "status",
+]);
+
 const errorName = (body: Record<string, unknown>) =>
   String(body.__type ?? "")
     .split("#")

@@ -16,6 +16,7 @@ import {
   itemKeyText,
   Leases,
   MajorityReplication,
+  PEER_OPERATIONS,
   PEER_PATH,
   type Peer,
   type PeerRequest,
@@ -283,10 +284,16 @@ export async function startWitness(options: WitnessOptions): Promise<WitnessServ
     }
     const parsed = parsePeerRequest(op, body);
     if (parsed === undefined) {
+      const malformed = PEER_OPERATIONS.has(op);
       const text = JSON.stringify({
-        message: `the ${options.region} witness answers only the peer protocol (POST ${PEER_PATH}<op>); it serves no client and has no /health`,
+        message: malformed
+          ? `a malformed ${op} message: its body is not JSON with the fields the peer protocol's ${op} has`
+          : `the ${options.region} witness answers only the peer protocol (POST ${PEER_PATH}<op>); it serves no client and has no /health`,
       });
-      response.writeHead(404, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+      response.writeHead(malformed ? 400 : 404, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(text),
+      });
       response.end(text);
       return;
     }
@@ -313,7 +320,14 @@ export async function startWitness(options: WitnessOptions): Promise<WitnessServ
       });
     });
   });
+  // As the data endpoint: a request line or header Node cannot parse gets a 400, and a client
+  // that never finishes its headers is cut off, instead of holding a socket.
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    else socket.destroy();
+  });
   server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, "127.0.0.1", () => resolve());
