@@ -25,11 +25,11 @@ export const SLOWEST_FIRST = [
   "local/test/supervision.test.ts",
   "local/test/acknowledged-writes.test.ts",
   "local/test/strong-isolation.test.ts",
-  // One cloud (two regions and the witness); 74, 49 and 45 s in three runs alone (load average 7 to 17), not yet timed in a whole run.
+  // One cloud (two regions and the witness); 28 s of cases in a whole run (2026-12-02).
   "local/test/strong-witness.test.ts",
   "local/test/cli.test.ts",
   "local/test/function-versions.test.ts",
-  // Two cloud starts, one per case (each case ends its cloud); 106 s alone at load 27, not yet timed in a whole run.
+  // Two cloud starts, one per case (each case ends its cloud); 28 s of cases in a whole run (2026-12-02).
   "local/test/lost-output.test.ts",
   "local/test/dashboard.test.ts",
   "local/test/dynamodb-launcher.test.ts",
@@ -37,6 +37,9 @@ export const SLOWEST_FIRST = [
   "local/test/three-regions.test.ts",
   "local/test/monitoring-missing.test.ts",
   "local/test/replication.test.ts",
+  // Two DynamoDB Locals and a real TTL sweep (22 s); artillery against a dead port (19 s).
+  "local/test/tombstones.test.ts",
+  "local/test/load-cli.test.ts",
 ];
 
 function rank(specification: TestSpecification): number {
