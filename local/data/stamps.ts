@@ -117,6 +117,39 @@ function object(value: unknown, where: string): WireBody {
   return value;
 }
 
+/**
+ * A client's expression, parenthesised so the endpoint's own clause can follow it. Refused when its
+ * parentheses do not balance (DynamoDB refuses it): `a) OR (b` would otherwise become valid once
+ * wrapped, and its OR would take the endpoint's clause (the write guard, the tombstone filter)
+ * out of force. DynamoDB's expressions have no string literals, so every parenthesis counts.
+ */
+function enclosed(expression: string, where: string): string {
+  let depth = 0;
+  for (const character of expression) {
+    if (character === "(") depth += 1;
+    else if (character === ")") depth -= 1;
+    if (depth < 0) break;
+  }
+  if (depth !== 0) throw new Malformed(`${where}: the expression's parentheses do not balance`);
+  return `(${expression})`;
+}
+
+/** The endpoint's own placeholders begin so; a client's may not, or the endpoint's would replace them silently. */
+const RESERVED_PLACEHOLDER = /^[#:]calcburst/i;
+
+function ownPlaceholdersOnly(body: WireBody, where: string): void {
+  for (const field of ["ExpressionAttributeNames", "ExpressionAttributeValues"]) {
+    const placeholders = body[field];
+    if (!isObject(placeholders)) continue;
+    const taken = Object.keys(placeholders).find((name) => RESERVED_PLACEHOLDER.test(name));
+    if (taken !== undefined) {
+      throw new Malformed(
+        `${where}: the placeholder ${taken} is reserved by the local data endpoint; name it otherwise`,
+      );
+    }
+  }
+}
+
 const TIME = "#calcburstStampTime";
 const REGION = "#calcburstStampRegion";
 const DELETED = "#calcburstTombstone";
@@ -180,9 +213,12 @@ function guarded(body: WireBody, kind: "put" | "update", where: string): Guarded
     object(body.ExpressionAttributeNames, `${where}.ExpressionAttributeNames`);
   if (body.ExpressionAttributeValues !== undefined)
     object(body.ExpressionAttributeValues, `${where}.ExpressionAttributeValues`);
+  ownPlaceholdersOnly(body, where);
   body.ExpressionAttributeNames = { ...(body.ExpressionAttributeNames as object), ...names };
   body.ConditionExpression =
-    body.ConditionExpression === undefined ? GUARD : `(${body.ConditionExpression}) AND ${GUARD}`;
+    body.ConditionExpression === undefined
+      ? GUARD
+      : `${enclosed(body.ConditionExpression, `${where}.ConditionExpression`)} AND ${GUARD}`;
   const clientWantsOld = body.ReturnValuesOnConditionCheckFailure === "ALL_OLD";
   body.ReturnValuesOnConditionCheckFailure = "ALL_OLD";
   return { body, kind, clientWantsOld };
@@ -350,6 +386,7 @@ function namingTheMarker(request: WireBody, where: string): void {
       throw new Malformed(`${where}: ProjectionExpression must be a string`);
     if (request.ExpressionAttributeNames !== undefined)
       object(request.ExpressionAttributeNames, `${where}.ExpressionAttributeNames`);
+    ownPlaceholdersOnly(request, where);
     request.ProjectionExpression = `${request.ProjectionExpression}, ${DELETED}`;
     request.ExpressionAttributeNames = { ...(request.ExpressionAttributeNames as object), [DELETED]: TOMBSTONE };
   }
@@ -393,9 +430,12 @@ export function planRead(operation: string, body: unknown): { request: WireBody 
       }
       if (request.ExpressionAttributeNames !== undefined)
         object(request.ExpressionAttributeNames, `${operation}.ExpressionAttributeNames`);
+      ownPlaceholdersOnly(request, operation);
       const visible = `attribute_not_exists(${DELETED})`;
       request.FilterExpression =
-        request.FilterExpression === undefined ? visible : `(${request.FilterExpression}) AND ${visible}`;
+        request.FilterExpression === undefined
+          ? visible
+          : `${enclosed(request.FilterExpression, `${operation}.FilterExpression`)} AND ${visible}`;
       request.ExpressionAttributeNames = { ...(request.ExpressionAttributeNames as object), [DELETED]: TOMBSTONE };
     }
     return { request };

@@ -85,7 +85,7 @@ export async function releaseLocal(options: LocalReleaseOptions): Promise<Releas
   const watch = new BurnRateWatch({
     config,
     timeScale: state.timeScale,
-    regions: Object.keys(monitoring.regional),
+    candidates: versions,
     prometheusUrl: (region) => {
       const url = monitoring.regional[region]?.prometheus;
       if (url === undefined) throw new Error(`${region} has no Prometheus`);

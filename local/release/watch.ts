@@ -32,8 +32,12 @@ export interface VersionReading {
 export interface BurnRateWatchOptions {
   config: StackConfig;
   timeScale: number;
-  /** Every region of the cloud: the requests served beside the candidate are read from all of them. */
-  regions: string[];
+  /**
+   * Every region of the cloud and the version the release published in it (numbers differ
+   * between regions): the requests served beside the candidate are read from all of them, less
+   * the candidate's own wherever it serves.
+   */
+  candidates: Record<string, string>;
   /** The region's own Prometheus, which the function's instances remote-write to. */
   prometheusUrl: (region: string) => string;
 }
@@ -83,8 +87,8 @@ const percent = (ratio: number | null) => (ratio === null ? "—" : `${(ratio * 
 /**
  * Why a candidate's latency breach is the machine's and not the version's, or undefined when it is
  * the version's. The local cloud runs every region and every version on one machine, so requests
- * served at the same time by anything else (the control: the previous version in the candidate's
- * region, every version elsewhere) are slowed by the same load. The candidate is charged only the
+ * served at the same time by any other version, in any region (the control), are slowed by the
+ * same load. The candidate is charged only the
  * burn it adds above the control's over the same short window. When the control served too few
  * requests to compare with, the previous version's long window is the reference, as before: it
  * still holds that version's requests from before the move.
@@ -224,16 +228,15 @@ export class BurnRateWatch {
     };
   }
 
-  /** Latency events over the short window of every request the cloud served but the candidate's in its region. */
-  private async control(region: string, candidate: string, slo: Slo): Promise<EventCounts> {
+  /**
+   * Latency events over the short window of every request the cloud served but the candidate's,
+   * in any region: from the second wave on, the first wave's regions serve the candidate too, and
+   * a slow version must not be compared with itself.
+   */
+  private async control(slo: Slo): Promise<EventCounts> {
     const parts = await Promise.all(
-      this.options.regions.map((other) =>
-        this.counts(
-          other,
-          slo,
-          other === region ? `region="${other}",version!="${candidate}"` : `region="${other}"`,
-          CANARY_RULE.shortWindow,
-        ),
+      Object.entries(this.options.candidates).map(([region, candidate]) =>
+        this.counts(region, slo, `region="${region}",version!="${candidate}"`, CANARY_RULE.shortWindow),
       ),
     );
     return parts.reduce((sum, part) => ({ bad: sum.bad + part.bad, total: sum.total + part.total }), {
@@ -253,7 +256,7 @@ export class BurnRateWatch {
     const slo = slos(this.options.config).find((one) => one.name === "Latency");
     if (latency?.ratio == null || latency.breaches.length === 0 || slo === undefined) return reading;
     const [control, base] = await Promise.all([
-      this.control(region, candidate, slo),
+      this.control(slo),
       baseline === undefined ? undefined : this.read(region, baseline),
     ]);
     const excused = latencyExcuse({

@@ -255,6 +255,56 @@ describe("the data endpoint", () => {
     expect(stampOf(await harness.raw(REGION, "in-a-transaction"))?.region).toBe(REGION);
   });
 
+  it("refuses an expression whose parentheses do not balance, and its own placeholders, so nothing slips past its clauses", async () => {
+    // Prepare: an item the unbalanced condition would find.
+    await client.send(
+      new PutItemCommand({ TableName: tableName, Item: calculationItem("unbalanced", "1", REGION) as never }),
+    );
+    const unbalanced = "attribute_exists(id)) OR (attribute_exists(id)";
+    const refusal = (call: Promise<unknown>) =>
+      call.then(
+        () => "accepted",
+        (error: Error) => `${error.name}: ${error.message}`,
+      );
+
+    // Act
+    const update = await refusal(
+      client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { id: { S: "unbalanced" } },
+          UpdateExpression: "SET #result = :result",
+          ConditionExpression: unbalanced,
+          ExpressionAttributeNames: { "#result": "result" },
+          ExpressionAttributeValues: { ":result": { N: "2" } },
+        }),
+      ),
+    );
+    const scan = await refusal(client.send(new ScanCommand({ TableName: tableName, FilterExpression: unbalanced })));
+    const borrowed = await refusal(
+      client.send(
+        new ScanCommand({
+          TableName: tableName,
+          FilterExpression: "attribute_exists(#calcburstTombstone)",
+          ExpressionAttributeNames: { "#calcburstTombstone": "region" },
+        }),
+      ),
+    );
+    const after = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { id: { S: "unbalanced" } }, ConsistentRead: true }),
+    );
+
+    // Assess
+    expect(update).toBe(
+      "ValidationException: UpdateItem.ConditionExpression: the expression's parentheses do not balance",
+    );
+    expect(scan).toBe("ValidationException: Scan.FilterExpression: the expression's parentheses do not balance");
+    expect(borrowed).toBe(
+      "ValidationException: Scan: the placeholder #calcburstTombstone is reserved by the local data endpoint; name it otherwise",
+    );
+    expect(after.Item?.result).toEqual({ N: "1" });
+  });
+
   it("writes nothing it did not stamp", async () => {
     const everything = await harness.scan(REGION);
 
