@@ -245,6 +245,13 @@ export class BurnRateWatch {
     });
   }
 
+  /** A version's slow share over the fast-burn rule's long window, its instances' warm-up forgiven as in read(). */
+  private async longLatencyRatio(region: string, version: string, slo: Slo): Promise<number | null> {
+    const series = `region="${region}",version="${version}"`;
+    const started = await this.instancesStarted(region, series, CANARY_RULE.longWindow);
+    return this.ratio(region, slo, series, CANARY_RULE.longWindow, WARM_UP_SLOW_REQUESTS * started);
+  }
+
   /**
    * The candidate's breaches, less a latency burn the machine caused (latencyExcuse): a saturated
    * machine slows every version alike. Errors get no such pass: a region failing anyway is no place
@@ -255,14 +262,14 @@ export class BurnRateWatch {
     const latency = reading.readings.find((one) => one.slo === "Latency");
     const slo = slos(this.options.config).find((one) => one.name === "Latency");
     if (latency?.ratio == null || latency.breaches.length === 0 || slo === undefined) return reading;
-    const [control, base] = await Promise.all([
+    const [control, baselineLong] = await Promise.all([
       this.control(slo),
-      baseline === undefined ? undefined : this.read(region, baseline),
+      baseline === undefined ? null : this.longLatencyRatio(region, baseline, slo),
     ]);
     const excused = latencyExcuse({
       candidate: latency.ratio,
       control,
-      baselineLong: base?.readings.find((one) => one.slo === "Latency")?.longRatio ?? null,
+      baselineLong,
       budget: errorBudget(slo),
       burnRate: CANARY_RULE.burnRate,
       window: this.range(CANARY_RULE.shortWindow),
