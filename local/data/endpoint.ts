@@ -12,10 +12,10 @@ import { crc32 } from "node:zlib";
 import {
   MajorityReplication,
   type MajoritySettings,
-  PEER_OPERATIONS,
   PEER_PATH,
   parsePeerRequest,
   sendPeerAnswer,
+  sendPeerRefusal,
 } from "./majority.js";
 import {
   ApplyClock,
@@ -190,15 +190,12 @@ export async function startDataEndpoint(options: DataEndpointOptions): Promise<D
     const op = (request.url ?? "").slice(PEER_PATH.length);
     const parsed = majority === undefined ? undefined : parsePeerRequest(op, objectOf(raw));
     if (majority === undefined || parsed === undefined) {
-      // A known message with the wrong fields is malformed; anything else (or any message to a
-      // region of an MREC table, which has no peers) is not served here.
-      const malformed = majority !== undefined && PEER_OPERATIONS.has(op);
-      const message = malformed
-        ? `a malformed ${op} message: its body is not JSON with the fields the peer protocol's ${op} has`
-        : `${options.region}'s data endpoint answers no such peer message`;
-      response
-        .writeHead(malformed ? 400 : 404, { "content-type": "application/json" })
-        .end(JSON.stringify({ message }));
+      // A region of an MREC table has no peers: no message is served there.
+      sendPeerRefusal(
+        response,
+        majority === undefined ? undefined : op,
+        `${options.region}'s data endpoint answers no such peer message`,
+      );
       return;
     }
     sendPeerAnswer(response, await majority.answerPeer(parsed));

@@ -153,7 +153,7 @@ export type PeerRequest =
   | { op: "status" };
 
 /** Every kind of peer-protocol message: a known one with the wrong fields is malformed (400), not unknown (404). */
-export const PEER_OPERATIONS: ReadonlySet<string> = new Set<PeerRequest["op"]>([
+const PEER_OPERATIONS: ReadonlySet<string> = new Set<PeerRequest["op"]>([
   "claim",
   "release",
   "read",
@@ -717,5 +717,24 @@ export function sendPeerAnswer(response: ServerResponse, answer: Record<string, 
   }
   const body = JSON.stringify(answer);
   response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  response.end(body);
+}
+
+/**
+ * The answer to a peer call parsePeerRequest refused: 400 naming the message when `op` is one the
+ * protocol has (its fields are wrong), else 404 with `notServed`. `op` undefined: the server takes
+ * no peer calls at all.
+ */
+export function sendPeerRefusal(response: ServerResponse, op: string | undefined, notServed: string): void {
+  const malformed = op !== undefined && PEER_OPERATIONS.has(op);
+  const body = JSON.stringify({
+    message: malformed
+      ? `a malformed ${op} message: its body is not JSON with the fields the peer protocol's ${op} has`
+      : notServed,
+  });
+  response.writeHead(malformed ? 400 : 404, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+  });
   response.end(body);
 }

@@ -16,7 +16,6 @@ import {
   itemKeyText,
   Leases,
   MajorityReplication,
-  PEER_OPERATIONS,
   PEER_PATH,
   type Peer,
   type PeerRequest,
@@ -24,6 +23,7 @@ import {
   postToPeer,
   SCAN_PAGE,
   sendPeerAnswer,
+  sendPeerRefusal,
   stampValue,
 } from "./majority.js";
 import type { WireItem } from "./stamps.js";
@@ -284,17 +284,11 @@ export async function startWitness(options: WitnessOptions): Promise<WitnessServ
     }
     const parsed = parsePeerRequest(op, body);
     if (parsed === undefined) {
-      const malformed = PEER_OPERATIONS.has(op);
-      const text = JSON.stringify({
-        message: malformed
-          ? `a malformed ${op} message: its body is not JSON with the fields the peer protocol's ${op} has`
-          : `the ${options.region} witness answers only the peer protocol (POST ${PEER_PATH}<op>); it serves no client and has no /health`,
-      });
-      response.writeHead(malformed ? 400 : 404, {
-        "content-type": "application/json",
-        "content-length": Buffer.byteLength(text),
-      });
-      response.end(text);
+      sendPeerRefusal(
+        response,
+        op,
+        `the ${options.region} witness answers only the peer protocol (POST ${PEER_PATH}<op>); it serves no client and has no /health`,
+      );
       return;
     }
     sendPeerAnswer(response, await witness.answerPeer(parsed));
