@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STARTER_QUERIES } from "../../monitoring/starter-queries.js";
 import { capturePage, DASHBOARD_SCREENSHOT, pngDimensions } from "../monitoring/browser.js";
 import { queryPrometheus } from "../monitoring/prometheus.js";
-import { eventually, monitoringOf, ROOT, request, useCloud } from "./support/cloud.js";
+import { eventually, monitoringOf, ROOT, request, useCloud, writeFromEachLocation } from "./support/cloud.js";
 import { steadyTraffic } from "./support/traffic.js";
 
 // The dashboard, on one cloud with monitoring (a start of its own costs a JVM per region and five
@@ -72,12 +72,7 @@ describe("the starter queries", () => {
     async () => {
       // Prepare: traffic in each region, so every raw and federated series exists.
       const { global, regional } = monitoringOf(cloud().state());
-      for (const location of ["us", "eu", "us", "eu"]) {
-        const written = await request(cloud().routerUrl, {
-          path: "/v1/calculations",
-          location,
-          body: { operation: "add", operands: [1, 2] },
-        });
+      for (const written of await writeFromEachLocation(cloud().routerUrl, { operation: "add", operands: [1, 2] })) {
         expect(written.status).toBe(201);
       }
 

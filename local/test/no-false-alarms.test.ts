@@ -4,7 +4,7 @@ import { durationMs } from "../../monitoring/duration.js";
 import { scrapeInterval } from "../../monitoring/prometheus-config.js";
 import { alertRules } from "../../monitoring/rules.js";
 import { loadStack } from "../../shared/stack-file.js";
-import { monitoringOf, request, useCloud } from "./support/cloud.js";
+import { monitoringOf, useCloud, writeFromEachLocation } from "./support/cloud.js";
 
 // A healthy cloud pages nobody: not while it starts (monitoring starts before the APIs), and not
 // when a few requests, slow cold starts among them, are all the traffic it has had.
@@ -35,12 +35,10 @@ describe("alerts on a healthy, almost idle cloud", () => {
     async () => {
       // Prepare: what a newcomer's first minute sends: the demo's handful of writes and reads.
       const { global, alertmanager } = monitoringOf(cloud().state());
-      for (const location of ["us", "eu", "us", "eu"]) {
-        const written = await request(cloud().routerUrl, {
-          path: "/v1/calculations",
-          location,
-          body: { operation: "mean", operands: [1, 2, 3.5] },
-        });
+      for (const written of await writeFromEachLocation(cloud().routerUrl, {
+        operation: "mean",
+        operands: [1, 2, 3.5],
+      })) {
         expect(written.status).toBe(201);
       }
       const idleUntil = Date.now() + longestPathToAlertmanagerMs();

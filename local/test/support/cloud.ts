@@ -145,6 +145,15 @@ export async function request(
   };
 }
 
+/** Writes `body` through the router from each location twice, us and eu in turn: what a newcomer's first minute sends. */
+export async function writeFromEachLocation(routerUrl: string, body: unknown): Promise<RoutedResponse[]> {
+  const answers: RoutedResponse[] = [];
+  for (const location of ["us", "eu", "us", "eu"]) {
+    answers.push(await request(routerUrl, { path: "/v1/calculations", location, body }));
+  }
+  return answers;
+}
+
 /** Polls `probe` every `everyMs` until it returns a value other than undefined, or throws at the deadline. */
 export async function eventually<T>(
   what: string,
